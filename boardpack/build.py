@@ -1,0 +1,162 @@
+"""Build a quarter's pack: run the notebooks with papermill, render HTML and PDF, publish atomically.
+
+Everything is written into a staging folder beside the published packs; only when every step has
+succeeded is it moved into `reports/<quarter>/`. A failed run removes its staging folder and never
+touches an earlier pack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import render
+from .config import ROOT, load_config
+from .exceptions import BoardpackError
+from .ingest import sha256
+from .steps import write_json
+
+NOTEBOOKS_DIR = ROOT / "notebooks"
+TEMPLATES_DIR = ROOT / "templates"
+NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
+# Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
+USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError"}
+
+
+class StepFailed(BoardpackError):
+    """A notebook failed; the message is the user-facing report."""
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    summary: str
+
+
+def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
+    """Execute one notebook with papermill into out_dir/notebooks; raise StepFailed with a clear message."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    target = out_dir / "notebooks" / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (out_dir / "logs").mkdir(exist_ok=True)
+    try:
+        with _stderr_to(out_dir / "logs" / f"{name}.log"):
+            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(target), parameters=parameters,
+                                cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False, kernel_name="python3")
+    except PapermillExecutionError as e:
+        if e.ename in USER_ERRORS:
+            raise StepFailed(e.evalue) from None
+        raise StepFailed(f"{name}.ipynb failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
+                         + "\n".join(_strip_ansi(line) for line in e.traceback[-6:])) from None
+    return target
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send this process's stderr (and so the kernel's warnings) to a log file for the duration."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "a", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def build(quarter: str | None, data_dir: str | Path, config: str | Path | None = None,
+          reports_dir: str | Path = ROOT / "reports", on_step: Callable[[Step], None] | None = None,
+          generated: str | None = None) -> Path:
+    """Render the pack for `quarter` (None: the latest complete one) and publish it; return its folder."""
+    cfg = load_config(config)
+    reports = Path(reports_dir).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=reports))
+    generated = generated or datetime.date.today().isoformat()
+    params = {"quarter": quarter, "data_dir": str(Path(data_dir).resolve()), "config": str(Path(cfg.path).resolve()),
+              "output_dir": str(staging)}
+    report = on_step or (lambda step: None)
+    try:
+        t = time.perf_counter()
+        run_notebook("01-validate", staging, params)
+        v = json.loads((staging / "validation.json").read_text())
+        report(Step("validate", time.perf_counter() - t,
+                    f"{v['summary']['passed']}/{v['summary']['checks']} checks passed, "
+                    f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}"))
+
+        t = time.perf_counter()
+        run_notebook("02-metrics", staging, params)
+        m = json.loads((staging / "metrics.json").read_text())
+        report(Step("metrics", time.perf_counter() - t,
+                    f"value multiple {m['value_multiple']:.2f}x, workload fit {m['workload_fit']:.1%}, "
+                    f"portable {m['portable_spend_share']:.1%}"))
+
+        t = time.perf_counter()
+        pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
+        context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
+                   "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
+                   "paper": cfg.paper}
+        html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
+        pages = render.html_to_pdf(html, staging / "board-pack.pdf")
+        report(Step("render", time.perf_counter() - t, f"{pages} pages, {m['status']}"))
+
+        write_manifest(staging, params | {"generated": generated})
+        target = publish(staging, reports / m["quarter"])
+        report(Step("publish", 0.0, f"{target}"))
+        return target
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_manifest(out: Path, parameters: dict) -> Path:
+    """manifest.json: parameters, inputs, contracts, prices, packages, code, and the hash of every output."""
+    prov = json.loads((out / "provenance.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    outputs = {str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size}
+               for p in sorted(out.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+    manifest = {"quarter": metrics["quarter"], "status": metrics["status"], "currency": metrics["currency"],
+                "parameters": {**parameters, "output_dir": None}, **{k: v for k, v in prov.items() if k != "parameters"},
+                "resolved": prov["parameters"], "outputs": outputs}
+    return write_json(manifest, out / "manifest.json")
+
+
+def publish(staging: Path, target: Path) -> Path:
+    """Move the staging folder into place; an earlier pack of the quarter is replaced only now."""
+    _readable(staging)
+    if target.exists():
+        old = target.with_name(f".replaced-{target.name}-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+    return target
+
+
+def _readable(folder: Path) -> None:
+    """mkdtemp and atomic writes create owner-only modes; a published pack is for everyone who can read reports/."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)

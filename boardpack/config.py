@@ -1,0 +1,61 @@
+"""The run configuration: company, targets, reference models. Read from a TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .exceptions import ConfigError
+from .schema import TIERS
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "boardpack.toml"
+
+DEFAULT_TARGETS = {"value_multiple": 3.0, "workload_fit": 0.80, "portable_spend_share": 0.50}
+
+
+@dataclass(frozen=True)
+class Config:
+    company: str = "Example Corp"
+    confidentiality: str = "Confidential"
+    currency: str = "USD"
+    paper: str = "A4"
+    targets: dict = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    reference_models: dict = field(default_factory=dict)
+    path: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read the TOML configuration; missing keys take the documented defaults."""
+    path = Path(path or DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found. Copy config/boardpack.toml and edit it.")
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e}).")
+    company = raw.get("company", {})
+    targets = {**DEFAULT_TARGETS, **raw.get("targets", {})}
+    for key, value in targets.items():
+        if not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"{path}: [targets] {key} must be a positive number, got {value!r}.")
+    reference = raw.get("reference_models", {})
+    unknown = set(reference) - set(TIERS)
+    if unknown:
+        raise ConfigError(f"{path}: [reference_models] has unknown tiers {sorted(unknown)}; use {list(TIERS)}.")
+    paper = company.get("paper", "A4")
+    if paper not in ("A4", "Letter"):
+        raise ConfigError(f"{path}: [company] paper must be A4 or Letter, got {paper!r}.")
+    return Config(
+        company=company.get("name", Config.company),
+        confidentiality=company.get("confidentiality", Config.confidentiality),
+        currency=company.get("currency", "USD").upper(),
+        paper=paper,
+        targets={k: float(v) for k, v in targets.items()},
+        reference_models=dict(reference),
+        path=str(path),
+    )

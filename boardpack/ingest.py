@@ -1,0 +1,163 @@
+"""Read the canonical tables from a data folder, typed, with the source line of every row kept.
+
+A data folder holds one file per table: `spend`, `seats`, `outcomes`, `use_cases`, `models`, each as
+`.csv`, `.csv.gz` or `.parquet`. Raw files are never changed. Values that do not parse as their column's
+type are left as text, so that the type expectation of the contract fails and names them; the row
+numbers of such values are kept in `Tables.unparsed` for the gate report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .exceptions import InputError
+from .schema import COLUMNS, TABLES
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass
+class Tables:
+    """The five canonical tables and where each came from."""
+
+    frames: dict[str, pd.DataFrame]
+    sources: dict[str, Path]
+    # table -> column -> {row label: raw value} for values that did not parse as the column's type
+    unparsed: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.frames[name]
+
+    def row_label(self, name: str) -> str:
+        """What the index of a table's frame counts: CSV line numbers or Parquet row numbers."""
+        return "row" if self.sources[name].suffix == ".parquet" else "line"
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def find_source(data_dir: Path, table: str) -> Path:
+    """The one file that holds `table` in `data_dir`."""
+    found = [data_dir / f"{table}{s}" for s in SUFFIXES if (data_dir / f"{table}{s}").exists()]
+    if not found:
+        raise InputError(
+            data_dir / f"{table}.csv", "file not found",
+            f"put the {table} table in {data_dir} as {table}.csv or {table}.parquet (see README, 'Bring your own data').")
+    if len(found) > 1:
+        raise InputError(found[0], f"several files hold the {table} table: {', '.join(p.name for p in found)}",
+                         "keep exactly one of them in the data folder.")
+    return found[0]
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a file as text columns (CSV) or as stored (Parquet); index = source line / row number."""
+    if path.stat().st_size == 0:
+        raise InputError(path, "the file is empty", "export the table again; the first line must be the header row.")
+    if path.suffix == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as e:  # pyarrow raises several types for a damaged file
+            raise InputError(path, f"not a readable Parquet file ({e})", "write the file again with a Parquet writer.")
+        df.index = pd.RangeIndex(1, len(df) + 1)
+        return df
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "the file has no header row", "the first line must name the columns.")
+    except pd.errors.ParserError as e:
+        line = _line_of(str(e))
+        raise InputError(path, f"malformed CSV ({str(e).strip()})",
+                         "every line needs as many fields as the header; quote any value that contains a comma.",
+                         line=line)
+    except UnicodeDecodeError as e:
+        raise InputError(path, f"not UTF-8 text ({e.reason} at byte {e.start})", "save the file as UTF-8 CSV.")
+    # Line 1 is the header; this holds while no quoted field spans lines, which canonical tables avoid.
+    df.index = pd.RangeIndex(2, len(df) + 2)
+    return df
+
+
+def _line_of(message: str) -> int | None:
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def coerce(df: pd.DataFrame, types: dict[str, str]) -> tuple[pd.DataFrame, dict[str, dict[int, str]]]:
+    """Give each known column its type where every value parses; report the values that do not."""
+    out, unparsed = df.copy(), {}
+    for column, kind in types.items():
+        if column not in out.columns:
+            continue
+        raw = out[column]
+        if kind == "string":
+            out[column] = _as_text(raw)
+            continue
+        text = _as_text(raw)
+        if kind == "number":
+            parsed = pd.to_numeric(text, errors="coerce") if raw.dtype.kind not in "iuf" else raw.astype(float)
+        elif kind == "datetime":
+            parsed = _to_datetime(raw, text)
+        elif kind == "boolean":
+            parsed = _to_bool(raw, text)
+        else:
+            raise ValueError(kind)
+        bad = text.notna() & parsed.isna()
+        if bad.any():
+            unparsed[column] = {int(i): str(v) for i, v in text[bad].items()}
+            out[column] = text  # left as text: the contract's type expectation fails and names it
+        else:
+            out[column] = parsed
+    return out, unparsed
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    if raw.dtype.kind in "iufbM":
+        return raw.astype("str").where(raw.notna(), None)
+    text = raw.astype("str").str.strip()
+    return text.mask(text.isin(["", "nan", "None", "<NA>"]), None)
+
+
+def _to_datetime(raw: pd.Series, text: pd.Series) -> pd.Series:
+    if raw.dtype.kind == "M":
+        ts = raw
+        return ts.dt.tz_convert("UTC").dt.tz_localize(None) if ts.dt.tz is not None else ts
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    return parsed.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
+    if raw.dtype.kind == "b":
+        return raw
+    lowered = text.str.lower()
+    mapped = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
+    if mapped.notna().all():
+        return mapped.astype(bool)
+    return mapped
+
+
+def load_tables(data_dir: str | Path) -> Tables:
+    """Read every canonical table in `data_dir`, typed. Raises InputError for unreadable files."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(data_dir, "data folder not found",
+                         "pass DATA=path/to/folder holding spend, seats, outcomes, use_cases and models files.")
+    frames, sources, unparsed = {}, {}, {}
+    for table in TABLES:
+        path = find_source(data_dir, table)
+        df, bad = coerce(read_raw(path), COLUMNS[table])
+        frames[table], sources[table] = df, path
+        if bad:
+            unparsed[table] = bad
+    return Tables(frames, sources, unparsed)

@@ -1,0 +1,312 @@
+"""The three executive metrics, the per-use-case view, seats and the Jevons bridge (DESIGN.md).
+
+Pure functions: DataFrames of one quarter in, numbers or DataFrames out, no I/O. `quarter_metrics`
+assembles them into the structure of `metrics.json`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .quarters import Quarter
+from .schema import TIER_RANK
+
+MEASURED_OR_ESTIMATED = ("measured", "estimated")
+HEADLINE_KEYS = (
+    "spend", "value", "value_low", "value_high", "value_multiple", "unattributed_spend_share", "token_spend",
+    "overprovisioned_spend", "workload_fit", "retiering_savings", "idle_seat_cost", "portable_spend_share",
+    "hhi", "top_provider_share", "consumption_share", "open_weight_share",
+)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return float(a) / float(b) if b else None
+
+
+def in_quarter(frame: pd.DataFrame, column: str, quarter: Quarter) -> pd.DataFrame:
+    return frame[quarter.contains(frame[column])]
+
+
+def token_rows(spend: pd.DataFrame) -> pd.DataFrame:
+    return spend[spend["x_SpendModality"] == "api_tokens"]
+
+
+# --- 1. Value multiple -------------------------------------------------------------------------------
+
+def value_metrics(spend: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
+    """Spend, value and its range, the multiple, and the unattributed share of one quarter."""
+    total = float(spend["EffectiveCost"].sum())
+    graded = outcomes["Evidence"]
+    value = float(outcomes.loc[graded.isin(MEASURED_OR_ESTIMATED), "ValueBase"].sum())
+    with_outcome = set(outcomes["UseCaseId"])
+    attributed = spend["x_UseCaseId"].isin(with_outcome)
+    return {
+        "spend": total,
+        "value": value,
+        "value_low": float(outcomes.loc[graded == "measured", "ValueLow"].sum()),
+        "value_high": float(outcomes["ValueHigh"].sum()),
+        "assumed_value": float(outcomes.loc[graded == "assumed", "ValueBase"].sum()),
+        "value_multiple": _ratio(value, total),
+        "net_value": value - total,
+        "unattributed_spend": float(spend.loc[~attributed, "EffectiveCost"].sum()),
+        "unattributed_spend_share": _ratio(spend.loc[~attributed, "EffectiveCost"].sum(), total),
+    }
+
+
+def quadrant(stage: str, spend: float, evidenced_value: float, multiple: float | None, target: float) -> str:
+    """scale, fix, prove or retire, as DESIGN.md defines them; retire wins over the others."""
+    if stage == "retired" and spend > 0:
+        return "retire"
+    if evidenced_value <= 0:
+        return "prove"
+    if multiple is None or multiple >= target:
+        return "scale"
+    return "fix"
+
+
+def use_case_table(spend: pd.DataFrame, outcomes: pd.DataFrame, use_cases: pd.DataFrame, target: float) -> pd.DataFrame:
+    """One row per use case with spend or outcomes this quarter: spend, value, multiple, evidence mix, quadrant."""
+    spend_by = spend.groupby("x_UseCaseId")["EffectiveCost"].sum()
+    value_by = outcomes.pivot_table(index="UseCaseId", columns="Evidence", values="ValueBase", aggfunc="sum")
+    value_by = value_by.reindex(columns=["measured", "estimated", "assumed"], fill_value=0.0).fillna(0.0)
+    ids = sorted(set(spend_by.index) | set(value_by.index))
+    table = use_cases.set_index("UseCaseId").reindex(ids)
+    rows = []
+    for uc in ids:
+        s = float(spend_by.get(uc, 0.0))
+        mix = value_by.loc[uc] if uc in value_by.index else pd.Series(0.0, index=value_by.columns)
+        v = float(mix["measured"] + mix["estimated"])
+        multiple = _ratio(v, s)
+        stage = table.at[uc, "Stage"]
+        rows.append({
+            "use_case": uc, "name": table.at[uc, "Name"], "business_unit": table.at[uc, "BusinessUnit"],
+            "owner": table.at[uc, "Owner"], "stage": stage, "required_tier": table.at[uc, "RequiredTier"],
+            "portable": bool(table.at[uc, "Portable"]), "spend": s, "value": v,
+            "value_measured": float(mix["measured"]), "value_estimated": float(mix["estimated"]),
+            "value_assumed": float(mix["assumed"]), "multiple": multiple,
+            "evidence": _evidence_label(mix), "quadrant": quadrant(stage, s, v, multiple, target),
+        })
+    return pd.DataFrame(rows).sort_values("spend", ascending=False, ignore_index=True)
+
+
+def _evidence_label(mix: pd.Series) -> str:
+    grades = [g for g in ("measured", "estimated", "assumed") if mix.get(g, 0) > 0]
+    return " + ".join(grades) if grades else "none"
+
+
+# --- 2. Workload fit ---------------------------------------------------------------------------------
+
+def tiered_tokens(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """Token rows with the model's tier and the use case's required tier side by side."""
+    tokens = token_rows(spend)
+    tiers = models.set_index("Model")["Tier"]
+    required = use_cases.set_index("UseCaseId")["RequiredTier"]
+    out = tokens.assign(ModelTier=tokens["x_Model"].map(tiers), RequiredTier=tokens["x_UseCaseId"].map(required))
+    out["overprovisioned"] = out["ModelTier"].map(TIER_RANK) > out["RequiredTier"].map(TIER_RANK)
+    return out
+
+
+def retiering_cost(rows: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> pd.Series:
+    """Each row's token volume priced at list price on the reference model of its required tier."""
+    prices = models.set_index("Model")[["InputPricePerMTok", "OutputPricePerMTok"]]
+    ref = rows["RequiredTier"].map(reference_models)
+    unit = [prices.at[m, "OutputPricePerMTok" if t == "output" else "InputPricePerMTok"]
+            for m, t in zip(ref, rows["x_TokenType"])]
+    return rows["ConsumedQuantity"] / 1e6 * pd.Series(unit, index=rows.index, dtype=float)
+
+
+def workload_fit(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> dict:
+    rows = tiered_tokens(spend, use_cases, models)
+    over = rows[rows["overprovisioned"]]
+    token_spend = float(rows["EffectiveCost"].sum())
+    overprovisioned = float(over["EffectiveCost"].sum())
+    savings = float((over["EffectiveCost"] - retiering_cost(over, models, reference_models)).sum()) if len(over) else 0.0
+    fit = 1 - overprovisioned / token_spend if token_spend else None
+    return {"token_spend": token_spend, "overprovisioned_spend": overprovisioned, "workload_fit": fit,
+            "retiering_savings": savings}
+
+
+def retiering_table(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> pd.DataFrame:
+    """Over-provisioned spend by use case and model, with the saving of moving to the reference model."""
+    rows = tiered_tokens(spend, use_cases, models)
+    over = rows[rows["overprovisioned"]].copy()
+    if over.empty:
+        return pd.DataFrame(columns=["use_case", "model", "model_tier", "required_tier", "reference_model",
+                                     "spend", "reference_cost", "savings"])
+    over["reference_cost"] = retiering_cost(over, models, reference_models)
+    over["reference_model"] = over["RequiredTier"].map(reference_models)
+    out = (over.groupby(["x_UseCaseId", "x_Model", "ModelTier", "RequiredTier", "reference_model"], as_index=False)
+           [["EffectiveCost", "reference_cost"]].sum())
+    out.columns = ["use_case", "model", "model_tier", "required_tier", "reference_model", "spend", "reference_cost"]
+    out["savings"] = out["spend"] - out["reference_cost"]
+    return out.sort_values("savings", ascending=False, ignore_index=True)
+
+
+def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """Per product: licensed seats, active users, utilisation, seat cost and the idle share of it.
+
+    Idle cost is computed per month (and business unit where the seat report has one) and then summed,
+    so that a month of low use is not averaged away by a month of high use.
+    """
+    seat_spend = spend[spend["x_SpendModality"] == "seat_licence"].assign(
+        Month=lambda d: d["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp())
+    keys = ["Product", "Month"] + (["BusinessUnit"] if seats["BusinessUnit"].notna().all() else [])
+    spend_keys = ["ServiceName", "Month"] + (["x_BusinessUnit"] if len(keys) == 3 else [])
+    cost = seat_spend.groupby(spend_keys)["EffectiveCost"].sum()
+    cost.index.names = keys
+    s = seats.groupby(keys)[["LicensedSeats", "ActiveUsers"]].sum()
+    s = s.join(cost.rename("seat_cost"), how="outer").fillna(0.0)
+    s["idle_cost"] = (1 - s["ActiveUsers"] / s["LicensedSeats"].where(s["LicensedSeats"] > 0)).fillna(0) * s["seat_cost"]
+    months = seats["Month"].nunique() or 1
+    out = s.groupby(level="Product").sum()
+    out["utilisation"] = out["ActiveUsers"] / out["LicensedSeats"].where(out["LicensedSeats"] > 0)
+    out["licensed_seats"] = out["LicensedSeats"] / months  # average per month, as a seat count reads
+    out["active_users"] = out["ActiveUsers"] / months
+    out = out.reset_index().rename(columns={"Product": "product", "idle_cost": "idle_seat_cost"})
+    return out[["product", "licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"]]
+
+
+# --- 3. Flexibility ----------------------------------------------------------------------------------
+
+def provider_shares(spend: pd.DataFrame) -> pd.Series:
+    by = spend.groupby("ProviderName")["EffectiveCost"].sum().sort_values(ascending=False)
+    total = by.sum()
+    return by / total if total else by
+
+
+def flexibility(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame) -> dict:
+    total = float(spend["EffectiveCost"].sum())
+    portable_ids = set(use_cases.loc[use_cases["Portable"] == True, "UseCaseId"])  # noqa: E712
+    shares = provider_shares(spend)
+    usage_based = (spend["ChargeFrequency"] == "Usage-Based") & (spend["PricingCategory"] != "Committed")
+    tokens = token_rows(spend)
+    open_models = set(models.loc[models["OpenWeights"] == True, "Model"])  # noqa: E712
+    token_spend = tokens["EffectiveCost"].sum()
+    return {
+        "portable_spend_share": _ratio(spend.loc[spend["x_UseCaseId"].isin(portable_ids), "EffectiveCost"].sum(), total),
+        "hhi": float((shares.mul(100) ** 2).sum()) if total else None,
+        "top_provider": shares.index[0] if len(shares) else None,
+        "top_provider_share": float(shares.iloc[0]) if len(shares) else None,
+        "consumption_share": _ratio(spend.loc[usage_based, "EffectiveCost"].sum(), total),
+        "open_weight_share": _ratio(tokens.loc[tokens["x_Model"].isin(open_models), "EffectiveCost"].sum(), token_spend),
+    }
+
+
+# --- Spend dynamics ----------------------------------------------------------------------------------
+
+def sku_volumes(spend: pd.DataFrame) -> pd.DataFrame:
+    """Token cost and volume per SKU (model x token type)."""
+    tokens = token_rows(spend)
+    return tokens.groupby(["x_Model", "x_TokenType"])[["EffectiveCost", "ConsumedQuantity"]].sum()
+
+
+def jevons_bridge(previous: pd.DataFrame, current: pd.DataFrame) -> dict:
+    """Split the change in token spend into volume, mix and price effects that sum to it exactly.
+
+    Effects are rounded to the cent; the price effect takes the rounding remainder (at most a cent)
+    so that volume + mix + price equals the rounded change in token spend exactly.
+    """
+    p, c = sku_volumes(previous), sku_volumes(current)
+    cost0, v0 = p["EffectiveCost"].sum(), p["ConsumedQuantity"].sum()
+    cost1, v1 = c["EffectiveCost"].sum(), c["ConsumedQuantity"].sum()
+    u0_avg = cost0 / v0 if v0 else 0.0
+    u1 = c["EffectiveCost"] / c["ConsumedQuantity"].where(c["ConsumedQuantity"] > 0)
+    u0 = (p["EffectiveCost"] / p["ConsumedQuantity"].where(p["ConsumedQuantity"] > 0)).reindex(c.index)
+    u0 = u0.fillna(u1)  # a SKU new this quarter takes u0 = u1: it adds mix, not price
+    volume = (v1 - v0) * u0_avg
+    mix = (c["ConsumedQuantity"] / v1 * u0).sum() * v1 - v1 * u0_avg if v1 else 0.0
+    price = float((c["ConsumedQuantity"] * (u1 - u0)).fillna(0).sum())
+    prev_r, cur_r = round(float(cost0), 2), round(float(cost1), 2)
+    volume_r, mix_r = round(float(volume), 2), round(float(mix), 2)
+    return {
+        "previous_token_spend": prev_r, "token_spend": cur_r,
+        "volume": volume_r, "mix": mix_r, "price": round(cur_r - prev_r - volume_r - mix_r, 2),
+        "price_unrounded": price,
+        "previous_tokens": float(v0), "tokens": float(v1),
+        "unit_cost_per_mtok": float(cost1 / v1 * 1e6) if v1 else None,
+        "previous_unit_cost_per_mtok": float(u0_avg * 1e6) if v0 else None,
+    }
+
+
+# --- Assembly ----------------------------------------------------------------------------------------
+
+def rag(value: float | None, target: float, higher_is_better: bool = True) -> str:
+    """green when the target is met, amber within 10% of it, red otherwise."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "red"
+    if not higher_is_better:
+        value, target = -value, -target
+    if value >= target:
+        return "green"
+    return "amber" if value >= target - abs(target) * 0.10 else "red"
+
+
+def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
+    """The headline numbers of one quarter (the keys of HEADLINE_KEYS and a few supporting ones)."""
+    spend = in_quarter(tables["spend"], "ChargePeriodStart", quarter)
+    outcomes = in_quarter(tables["outcomes"], "Month", quarter)
+    seats = in_quarter(tables["seats"], "Month", quarter)
+    out = {"quarter": str(quarter)}
+    out |= value_metrics(spend, outcomes)
+    out |= workload_fit(spend, tables["use_cases"], tables["models"], reference_models)
+    seat = seat_utilisation(seats, spend)
+    out["idle_seat_cost"] = float(seat["idle_seat_cost"].sum())
+    out["rightsizing_opportunity"] = out["retiering_savings"] + out["idle_seat_cost"]
+    out |= flexibility(spend, tables["use_cases"], tables["models"])
+    tokens = token_rows(spend)
+    out["tokens"] = float(tokens["ConsumedQuantity"].sum())
+    out["unit_cost_per_mtok"] = _ratio(out["token_spend"] * 1e6, out["tokens"])
+    return out
+
+
+def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_models: dict,
+                    currency: str, status: str) -> dict:
+    """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history."""
+    current = headline(tables, quarter, reference_models)
+    prev_q = quarter.previous()
+    spend = tables["spend"]
+    has_previous = quarter.previous().contains(spend["ChargePeriodStart"]).any()
+    previous = headline(tables, prev_q, reference_models) if has_previous else None
+    spend_q = in_quarter(spend, "ChargePeriodStart", quarter)
+    outcomes_q = in_quarter(tables["outcomes"], "Month", quarter)
+    seats_q = in_quarter(tables["seats"], "Month", quarter)
+    ucs = use_case_table(spend_q, outcomes_q, tables["use_cases"], targets["value_multiple"])
+    first = min(q for q in _quarters(spend))
+    history = [headline(tables, q, reference_models) for q in _quarter_range(first, quarter)]
+    metrics = {"quarter": str(quarter), "currency": currency, "status": status}
+    metrics |= {k: current[k] for k in HEADLINE_KEYS}
+    metrics |= {k: current[k] for k in current if k not in HEADLINE_KEYS and k != "quarter"}
+    metrics["bridge"] = jevons_bridge(in_quarter(spend, "ChargePeriodStart", prev_q), spend_q) if has_previous else None
+    metrics["previous"] = ({"quarter": str(prev_q)} | {k: previous[k] for k in HEADLINE_KEYS}) if previous else None
+    metrics["targets"] = dict(targets)
+    metrics["rag"] = {k: rag(current[k], targets[k]) for k in ("value_multiple", "workload_fit", "portable_spend_share")}
+    metrics["use_cases"] = _records(ucs)
+    metrics["retiering"] = _records(retiering_table(spend_q, tables["use_cases"], tables["models"], reference_models))
+    metrics["seats"] = _records(seat_utilisation(seats_q, spend_q))
+    metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
+                            for k, v in provider_shares(spend_q).items()]
+    metrics["modality"] = {k: float(v) for k, v in spend_q.groupby("x_SpendModality")["EffectiveCost"].sum().items()}
+    metrics["history"] = [{k: h[k] for k in ("quarter", "spend", "value", "value_low", "value_high", "assumed_value",
+                                              "token_spend", "tokens", "unit_cost_per_mtok", "hhi",
+                                              "top_provider_share", "value_multiple")} for h in history]
+    metrics["reference_models"] = dict(reference_models)
+    return metrics
+
+
+def _quarters(spend: pd.DataFrame) -> list[Quarter]:
+    return [Quarter.of(t) for t in spend["ChargePeriodStart"].dt.to_period("Q").dt.start_time.unique()]
+
+
+def _quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
+    out, q = [], first
+    while q <= last:
+        out.append(q)
+        q = q.next()
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]

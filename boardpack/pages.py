@@ -1,0 +1,219 @@
+"""The pages of the board pack as HTML fragments, built from `metrics.json` and the gate's results.
+
+The pack notebook displays one fragment per page; the markup lives in `templates/pages/`, the numbers
+are formatted here, once, by `fmt`. Every number on a page comes from the metrics dictionary.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+from markupsafe import escape
+import pandas as pd
+from IPython.display import HTML
+
+from . import charts, fmt
+from .config import ROOT, Config
+
+PAGES_DIR = ROOT / "templates" / "pages"
+QUADRANT_MEANING = {
+    "scale": "returns at least the target: fund growth",
+    "fix": "returns value below the target: improve or re-tier",
+    "prove": "no measured or estimated value yet: ask for evidence",
+    "retire": "retired but still spending: switch it off",
+}
+KPI_MEANING = {
+    "value_multiple": "Evidenced value per {cur} of AI spend",
+    "workload_fit": "Share of token spend on a model no bigger than the work needs",
+    "portable_spend_share": "Share of AI spend that could switch provider without re-engineering",
+}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES_DIR), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(money=fmt.money, pct=fmt.pct, multiple=fmt.multiple, number=fmt.number,
+                       money_exact=fmt.money_exact)
+    return env
+
+
+def _page(name: str, **context) -> HTML:
+    return HTML(_env().get_template(f"{name}.html.j2").render(**context))
+
+
+def chart(fig, caption: str, alt: str) -> str:
+    """A figure as inline SVG with a caption and alt text."""
+    svg = charts.to_svg(fig).replace("<svg", f'<svg role="img" aria-label="{escape(alt)}"', 1)
+    return f'<figure class="bp-chart">{svg}<figcaption>{escape(caption)}</figcaption></figure>'
+
+
+def load(output_dir: str | Path) -> dict:
+    """What the pack notebook reads: metrics, gate results and provenance of a run."""
+    out = Path(output_dir)
+    return {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+            for name in ("metrics", "validation", "provenance")}
+
+
+def kpi(m: dict, key: str, formatter) -> dict:
+    prev = (m.get("previous") or {}).get(key)
+    delta = None if prev is None or m[key] is None else m[key] - prev
+    if key == "value_multiple":
+        delta_text = "n/a" if delta is None else f"{'+' if delta >= 0 else '−'}{abs(delta):.2f}×"
+    else:
+        delta_text = fmt.points(delta)
+    return {"label": {"value_multiple": "Value multiple", "workload_fit": "Workload fit",
+                      "portable_spend_share": "Portable spend"}[key],
+            "value": formatter(m[key]), "target": formatter(m["targets"][key]), "rag": m["rag"][key],
+            "arrow": fmt.arrow(delta), "delta": delta_text,
+            "previous_quarter": (m.get("previous") or {}).get("quarter"),
+            "meaning": KPI_MEANING[key].format(cur=m["currency"])}
+
+
+def headlines(m: dict) -> list[str]:
+    """Three to five sentences a board member can repeat, every number from `m`."""
+    cur, prev = m["currency"], m.get("previous") or {}
+    out = []
+    spend_change = fmt.change(m["spend"], prev.get("spend"))
+    out.append(f"AI spend was {fmt.money(m['spend'], cur)} in {m['quarter']}"
+               + (f" ({fmt.pct(spend_change, signed=True)} on {prev['quarter']})" if spend_change is not None else "")
+               + f"; evidenced value was {fmt.money(m['value'], cur)}, a value multiple of "
+               f"{fmt.multiple(m['value_multiple'])} against a target of {fmt.multiple(m['targets']['value_multiple'])}.")
+    b = m.get("bridge")
+    if b and b.get("previous_unit_cost_per_mtok"):
+        unit = fmt.change(b["unit_cost_per_mtok"], b["previous_unit_cost_per_mtok"])
+        vol = fmt.change(b["tokens"], b["previous_tokens"])
+        tok = fmt.change(b["token_spend"], b["previous_token_spend"])
+        out.append(f"Unit cost per million tokens {fmt.pct(unit, signed=True)}, token volume "
+                   f"{fmt.pct(vol, signed=True)}, token spend {fmt.pct(tok, signed=True)}: cheaper tokens, "
+                   f"used far more.")
+    out.append(f"Right-sizing is worth {fmt.money(m['rightsizing_opportunity'], cur)} a quarter "
+               f"({fmt.money(m['rightsizing_opportunity'] * 4, cur)} a year): "
+               f"{fmt.money(m['retiering_savings'], cur)} from re-tiering models and "
+               f"{fmt.money(m['idle_seat_cost'], cur)} of idle seats.")
+    out.append(f"{fmt.pct(m['unattributed_spend_share'])} of spend has no evidence of value "
+               f"(no use case, or no outcome recorded this quarter).")
+    out.append(f"{fmt.pct(m['portable_spend_share'])} of spend could switch provider; "
+               f"{m['top_provider']} holds {fmt.pct(m['top_provider_share'])} (HHI {m['hhi']:,.0f}).")
+    return out
+
+
+def table(rows: list[dict], columns: dict[str, tuple[str, callable]], numeric: set[str] = frozenset()) -> str:
+    """A bp-table from records: columns maps key -> (header, formatter)."""
+    frame = pd.DataFrame([{header: f(r.get(key)) for key, (header, f) in columns.items()} for r in rows])
+    if frame.empty:
+        return '<p class="bp-note">Nothing to show this quarter.</p>'
+    html = frame.to_html(classes="bp-table", index=False, border=0, escape=True)
+    for key in numeric:
+        header = columns[key][0]
+        idx = list(frame.columns).index(header)
+        html = _mark_numeric(html, idx)
+    return html
+
+
+def _mark_numeric(html: str, idx: int) -> str:
+    """Right-align one column: add class num to its th and td cells."""
+    out, pos = [], 0
+    import re
+    for row in re.split(r"(<tr.*?</tr>)", html, flags=re.S):
+        if row.startswith("<tr"):
+            cells = re.split(r"(<t[hd][^>]*>)", row)
+            n = -1
+            for i, part in enumerate(cells):
+                if re.fullmatch(r"<t[hd][^>]*>", part):
+                    n += 1
+                    if n == idx:
+                        cells[i] = part.replace(">", ' class="num">', 1) if "class=" not in part else part
+            row = "".join(cells)
+        out.append(row)
+    return "".join(out)
+
+
+# --- the pages ---------------------------------------------------------------------------------------
+
+def cover(m: dict, cfg: Config, generated: str) -> HTML:
+    return _page("cover", m=m, cfg=cfg, generated=generated)
+
+
+def executive_summary(m: dict) -> HTML:
+    cur = m["currency"]
+    tiles = [kpi(m, "value_multiple", fmt.multiple), kpi(m, "workload_fit", fmt.pct),
+             kpi(m, "portable_spend_share", fmt.pct)]
+    figure = chart(charts.value_vs_spend(m["history"], cur),
+                   "AI spend and evidenced value by quarter; whiskers show the value range.",
+                   "Bar chart of AI spend and evidenced value for each quarter.")
+    return _page("summary", m=m, tiles=tiles, headlines=headlines(m), figure=figure)
+
+
+def value_page(m: dict) -> HTML:
+    cur, target = m["currency"], m["targets"]["value_multiple"]
+    ucs = m["use_cases"]
+    figure = chart(charts.quadrant_scatter(ucs, target, cur),
+                   "Each use case by spend (log scale) and value multiple; size is spend.",
+                   "Scatter of use cases by spend and value multiple, grouped into scale, fix, prove and retire.")
+    money = lambda v: fmt.money(v, cur)  # noqa: E731
+    rows = table(ucs, {"name": ("Use case", str), "business_unit": ("Business unit", str),
+                       "spend": ("Spend", money), "value": ("Value", money),
+                       "multiple": ("Multiple", fmt.multiple), "evidence": ("Evidence", str),
+                       "quadrant": ("Quadrant", str)}, numeric={"spend", "value", "multiple"})
+    counts = {q: sum(u["quadrant"] == q for u in ucs) for q in QUADRANT_MEANING}
+    return _page("value", m=m, figure=figure, table=rows, counts=counts, meaning=QUADRANT_MEANING)
+
+
+def workload_page(m: dict) -> HTML:
+    cur = m["currency"]
+    names = {u["use_case"]: u["name"] for u in m["use_cases"]}
+    money = lambda v: fmt.money(v, cur)  # noqa: E731
+    figure = chart(charts.overprovisioned(m["retiering"], names, cur),
+                   "Over-provisioned token spend by use case: the saving and the cost on the right tier.",
+                   "Horizontal bars of over-provisioned spend by use case, split into saving and remaining cost.")
+    top = [dict(r, name=names.get(r["use_case"], r["use_case"])) for r in m["retiering"][:8]]
+    retier = table(top, {"name": ("Use case", str), "model": ("Model now", str), "model_tier": ("Tier", str),
+                         "required_tier": ("Needs", str), "reference_model": ("Move to", str),
+                         "spend": ("Spend", money), "savings": ("Saving", money)}, numeric={"spend", "savings"})
+    seats = table(m["seats"], {"product": ("Product", str), "licensed_seats": ("Licensed seats", fmt.number),
+                               "active_users": ("Active users", fmt.number),
+                               "utilisation": ("Utilisation", fmt.pct), "seat_cost": ("Seat cost", money),
+                               "idle_seat_cost": ("Idle cost", money)},
+                  numeric={"licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"})
+    seat_fig = chart(charts.seat_utilisation(m["seats"]), "Average licensed seats and active users per month.",
+                     "Bars comparing licensed seats with active users for each seat product.") if m["seats"] else ""
+    return _page("workload", m=m, figure=figure, retier=retier, seats=seats, seat_figure=seat_fig)
+
+
+def flexibility_page(m: dict) -> HTML:
+    cur = m["currency"]
+    figure = chart(charts.provider_shares(m["providers"], m["history"]),
+                   "Share of AI spend by provider this quarter, and the Herfindahl-Hirschman index by quarter.",
+                   "Bar chart of provider spend shares and a line of provider concentration over time.")
+    total = m["spend"] or 1
+    modality = [{"modality": k.replace("_", " "), "spend": v, "share": v / total} for k, v in
+                sorted(m["modality"].items(), key=lambda kv: -kv[1])]
+    mix = table(modality, {"modality": ("Pricing model", str), "spend": ("Spend", lambda v: fmt.money(v, cur)),
+                           "share": ("Share", fmt.pct)}, numeric={"spend", "share"})
+    return _page("flexibility", m=m, figure=figure, mix=mix)
+
+
+def dynamics_page(m: dict) -> HTML:
+    cur = m["currency"]
+    b = m.get("bridge")
+    waterfall = chart(charts.bridge_waterfall(b, m["previous"]["quarter"], m["quarter"], cur),
+                      "Change in token spend split into volume, mix and price effects; they sum to the change exactly.",
+                      "Waterfall from last quarter's token spend to this quarter's through volume, mix and price."
+                      ) if b else ""
+    trend = chart(charts.unit_cost_vs_volume(m["history"]), "Token volume (bars) and unit cost per million tokens (line).",
+                  "Bars of token volume per quarter with a line of cost per million tokens.")
+    return _page("dynamics", m=m, b=b, waterfall=waterfall, trend=trend)
+
+
+def appendix(m: dict, validation: dict, provenance: dict, cfg: Config) -> HTML:
+    failed = [c for c in validation["checks"] if not c["success"]]
+    by_table = {}
+    for c in validation["checks"]:
+        t = by_table.setdefault(c["table"], {"table": c["table"], "checks": 0, "passed": 0, "warnings": 0})
+        t["checks"] += 1
+        t["passed"] += bool(c["success"])
+        t["warnings"] += (not c["success"]) and c["severity"] == "warning"
+    return _page("appendix", m=m, v=validation, failed=failed, tables=list(by_table.values()),
+                 prov=provenance, cfg=cfg, cov=validation.get("coverage", {}))

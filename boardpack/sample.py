@@ -1,0 +1,454 @@
+"""A deterministic sample enterprise, "Northwind Group", as the five canonical tables.
+
+The sample exercises every page of the pack: 7 quarters (2025-Q1..2026-Q3) of token, seat, GPU and
+platform spend over 8 business units and 22 use cases, with all four value quadrants, over-provisioned
+models, unattributed spend and the Jevons pattern (unit cost falls, usage and the bill rise).
+Token list prices come from the genai-prices catalog in force at each ChargePeriodStart.
+Same seed, same bytes: numpy's seeded generator, fixed rounding, sorted rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import prices
+from .schema import COLUMNS
+
+COMPANY = "Northwind Group"
+SEED = 20260930
+# Prices are looked up at midday UTC: at midnight the catalog gives DeepSeek's off-peak night rate.
+PRICE_HOUR = pd.Timedelta(hours=12)
+
+# ---------------------------------------------------------------------------------------------
+# The use-case catalog (the `use_cases` table as written).
+# id, name, business unit, owner, stage, required tier, portable, fallback provider
+USE_CASES = [
+    ("UC-01", "Copilot for knowledge work", "Group IT", "Priya Raman", "production", "standard", False, ""),
+    ("UC-02", "Developer productivity", "Engineering", "Tom Becker", "production", "standard", False, ""),
+    ("UC-03", "Customer service agent assist", "Customer Service", "Maria Lopez", "production", "standard", True, "Anthropic"),
+    ("UC-04", "Ticket triage and routing", "Customer Service", "Maria Lopez", "production", "light", True, "Google Cloud"),
+    ("UC-05", "Invoice data capture", "Finance", "Daniel Okafor", "production", "light", True, "OpenAI"),
+    ("UC-06", "Financial close commentary", "Finance", "Daniel Okafor", "production", "frontier", False, ""),
+    ("UC-07", "Contract review", "Legal", "Sophie Martin", "production", "frontier", True, "Anthropic"),
+    ("UC-08", "Marketing content generation", "Sales & Marketing", "Lena Fischer", "production", "standard", True, "Google Cloud"),
+    ("UC-09", "Lead qualification", "Sales & Marketing", "Lena Fischer", "pilot", "light", True, "OpenAI"),
+    ("UC-10", "Enterprise knowledge search", "Group IT", "Priya Raman", "production", "standard", True, "AWS"),
+    ("UC-11", "HR policy assistant", "HR", "Aisha Khan", "production", "light", True, "Google Cloud"),
+    ("UC-12", "Code review assistant", "Engineering", "Tom Becker", "production", "standard", True, "OpenAI"),
+    ("UC-13", "Test generation", "Engineering", "Tom Becker", "pilot", "standard", True, "Mistral AI"),
+    ("UC-14", "Supplier risk monitoring", "Operations", "Jonas Berg", "production", "standard", True, "OpenAI"),
+    ("UC-15", "Demand planning narratives", "Operations", "Jonas Berg", "pilot", "standard", False, ""),
+    ("UC-16", "Legal research assistant", "Legal", "Sophie Martin", "production", "frontier", False, ""),
+    ("UC-17", "Meeting notes and actions", "Operations", "Jonas Berg", "production", "light", True, "Anthropic"),
+    ("UC-18", "Translation and localisation", "Sales & Marketing", "Lena Fischer", "production", "light", True, "Google Cloud"),
+    ("UC-19", "Legacy FAQ chatbot", "Customer Service", "Maria Lopez", "retired", "light", False, ""),
+    ("UC-20", "Document extraction v1", "Operations", "Jonas Berg", "retired", "standard", True, "Mistral AI"),
+    ("UC-21", "Fraud alert explanations", "Finance", "Daniel Okafor", "pilot", "standard", True, "OpenAI"),
+    ("UC-22", "Candidate screening assistant", "HR", "Aisha Khan", "pilot", "standard", False, ""),
+]
+
+# ---------------------------------------------------------------------------------------------
+# Token demand per API use case: first month, million tokens in that month, monthly growth, output share.
+# Growth of 6-13% a month gives the 30-50% a quarter seen in enterprise usage; retired use cases decay.
+TOKEN_DEMAND = {
+    "UC-03": ("2025-01", 40_000, 0.100, 0.25),
+    "UC-04": ("2025-01", 25_000, 0.110, 0.10),
+    "UC-05": ("2025-01", 8_000, 0.090, 0.15),
+    "UC-06": ("2025-01", 1_500, 0.060, 0.30),
+    "UC-07": ("2025-01", 20_000, 0.090, 0.10),
+    "UC-08": ("2025-01", 10_000, 0.100, 0.35),
+    "UC-09": ("2025-10", 6_000, 0.120, 0.20),
+    "UC-10": ("2025-04", 5_000, 0.110, 0.20),
+    "UC-11": ("2025-01", 15_000, 0.090, 0.20),
+    "UC-12": ("2025-01", 15_000, 0.100, 0.20),
+    "UC-13": ("2025-04", 10_000, 0.130, 0.30),
+    "UC-14": ("2025-01", 6_000, 0.080, 0.20),
+    "UC-15": ("2025-07", 3_000, 0.100, 0.30),
+    "UC-16": ("2025-01", 1_000, 0.080, 0.30),
+    "UC-17": ("2025-01", 10_000, 0.090, 0.20),
+    "UC-18": ("2025-01", 20_000, 0.120, 0.50),
+    "UC-19": ("2025-01", 8_000, -0.050, 0.20),
+    "UC-20": ("2025-01", 10_000, -0.040, 0.30),
+    "UC-21": ("2025-10", 8_000, 0.120, 0.25),
+    "UC-22": ("2026-01", 3_000, 0.120, 0.25),
+    "": ("2025-01", 8_000, 0.070, 0.25),  # the AI sandbox: experiments no use case owns
+}
+
+# Model mix per use case: from a month on, the share of tokens on each model. Teams migrate to newer,
+# cheaper models over time (the price effect); some light/standard work sits on frontier models.
+MODEL_MIX = {
+    "UC-03": [("2025-01", {"gpt-4o": 1.0}), ("2025-05", {"gpt-4.1": 1.0}), ("2025-11", {"gpt-4.1": 0.6, "gpt-5-mini": 0.3, "gpt-5": 0.1}),
+              ("2026-02", {"gpt-5-mini": 0.85, "gpt-5": 0.15}), ("2026-06", {"gpt-5-mini": 0.8, "gpt-5-nano": 0.2})],
+    "UC-04": [("2025-01", {"gpt-4o": 1.0}), ("2025-07", {"gpt-4o-mini": 0.8, "gpt-4o": 0.2}), ("2026-04", {"gpt-4.1-nano": 0.85, "gpt-5-mini": 0.15})],
+    "UC-05": [("2025-01", {"claude-3-5-sonnet": 1.0}), ("2025-11", {"claude-haiku-4-5": 0.6, "claude-sonnet-4-5": 0.4})],
+    "UC-06": [("2025-01", {"claude-3-opus": 1.0}), ("2025-08", {"claude-opus-4-1": 1.0}), ("2025-12", {"claude-opus-4-5": 1.0})],
+    "UC-07": [("2025-01", {"gemini-1.5-pro": 1.0}), ("2025-07", {"gemini-2.5-pro": 1.0}), ("2025-12", {"gemini-3-pro-preview": 1.0}),
+              ("2026-04", {"gemini-3-pro-preview": 0.5, "gemini-2.5-pro": 0.5})],
+    "UC-08": [("2025-01", {"gpt-4o": 1.0}), ("2025-09", {"gpt-5": 1.0}), ("2026-02", {"gpt-5.2": 0.3, "gpt-5-mini": 0.7}), ("2026-07", {"gpt-5.2": 0.2, "gpt-5-mini": 0.8})],
+    "UC-09": [("2025-10", {"mistral-small-3.2": 0.7, "ministral-8b": 0.3})],
+    "UC-10": [("2025-04", {"llama-3.3-70b": 1.0}), ("2026-01", {"llama-4-maverick": 1.0})],  # Bedrock overflow
+    "UC-11": [("2025-01", {"gpt-4o-mini": 1.0}), ("2025-06", {"gpt-4.1-mini": 1.0}), ("2025-10", {"gpt-5-nano": 1.0})],
+    "UC-12": [("2025-01", {"claude-3-5-sonnet": 1.0}), ("2025-06", {"claude-sonnet-4": 1.0}), ("2025-10", {"claude-sonnet-4-5": 0.8, "deepseek-chat": 0.2}),
+              ("2026-01", {"claude-sonnet-4-5": 0.5, "deepseek-chat": 0.5}), ("2026-07", {"claude-sonnet-4-5": 0.3, "deepseek-chat": 0.7})],
+    "UC-13": [("2025-04", {"deepseek-chat": 1.0})],
+    "UC-14": [("2025-01", {"mistral-large": 1.0}), ("2025-06", {"mistral-medium-3": 1.0})],
+    "UC-15": [("2025-07", {"o3": 1.0})],
+    "UC-16": [("2025-01", {"o1": 1.0}), ("2025-06", {"o3": 1.0}), ("2026-01", {"gpt-5.2": 1.0})],
+    "UC-17": [("2025-01", {"gpt-4o": 1.0}), ("2025-10", {"gpt-5": 0.6, "gpt-4.1-mini": 0.4}),
+              ("2026-04", {"gpt-5": 0.5, "gpt-5-nano": 0.5})],
+    "UC-18": [("2025-01", {"deepseek-chat": 1.0}), ("2026-01", {"gemini-2.5-flash-lite": 0.6, "deepseek-chat": 0.4})],
+    "UC-19": [("2025-01", {"gpt-4o": 1.0})],
+    "UC-20": [("2025-01", {"llama-3.3-70b": 1.0})],
+    "UC-21": [("2025-10", {"gemini-2.5-flash": 1.0})],
+    "UC-22": [("2026-01", {"claude-opus-4-5": 1.0})],
+    "": [("2025-01", {"gpt-4o": 0.5, "claude-3-5-sonnet": 0.5}), ("2025-09", {"gpt-5": 0.4, "claude-sonnet-4-5": 0.3, "gemini-2.5-flash": 0.3})],
+}
+
+# Who bills each model publisher's API, and the discount off list in force from a month on.
+# Anthropic is on an enterprise commitment renegotiated twice (10%, then 15%, then 22% off list), and
+# OpenAI grants a volume discount from 2026-04: the same SKUs get cheaper, which is the bridge's price effect.
+API_PROVIDERS = {
+    "OpenAI": ("OpenAI", "OpenAI API", "Standard", [("2025-01", 0.0), ("2026-04", 0.05)]),
+    "Anthropic": ("Anthropic", "Claude API", "Committed", [("2025-01", 0.10), ("2025-07", 0.15), ("2026-07", 0.22)]),
+    "Google": ("Google Cloud", "Vertex AI", "Standard", [("2025-01", 0.0)]),
+    "Mistral AI": ("Mistral AI", "Mistral La Plateforme", "Standard", [("2025-01", 0.0)]),
+    "DeepSeek": ("DeepSeek", "DeepSeek API", "Standard", [("2025-01", 0.0)]),
+    "Meta": ("AWS", "Amazon Bedrock", "Standard", [("2025-01", 0.0)]),  # open-weight Llama through Bedrock
+}
+
+# ---------------------------------------------------------------------------------------------
+# Seat products: provider, product (= ServiceName), use case, list and effective USD per seat-month,
+# licensed seats in the first and last month, active share in the first and last month, BU split.
+SEAT_PRODUCTS = [
+    ("Microsoft", "Microsoft 365 Copilot", "UC-01", 30.0, 27.0, (20_000, 32_000), (0.46, 0.64),
+     {"Customer Service": 0.16, "Engineering": 0.09, "Finance": 0.12, "Group IT": 0.08, "HR": 0.06,
+      "Legal": 0.04, "Operations": 0.25, "Sales & Marketing": 0.20}),
+    ("GitHub", "GitHub Copilot Business", "UC-02", 19.0, 19.0, (1_500, 2_600), (0.78, 0.82),
+     {"Engineering": 0.82, "Group IT": 0.13, "Operations": 0.05}),
+]
+
+# Self-hosted inference for knowledge search: reserved H100s at CoreWeave (GPU count from a month on).
+GPU = {"use_case": "UC-10", "model": "llama-3.3-70b", "list_per_gpu_hour": 6.16, "committed_per_gpu_hour": 3.70,
+       "gpus": [("2025-04", 16), ("2025-10", 24), ("2026-04", 32)]}
+
+# The LLM gateway every API call goes through: a flat monthly platform fee, owned by no use case.
+PLATFORM = {"provider": "BerriAI", "service": "LiteLLM Enterprise", "monthly_fee": 25_000.0, "project": "llm-gateway"}
+SANDBOX_PROJECT = "ai-sandbox"  # token spend with no use case: Group IT's experimentation account
+
+# ---------------------------------------------------------------------------------------------
+# Outcome ledger. Per use case: value multiple (value / spend) in its first and in the last month,
+# evidence grade from a month on, and outcome types (name, unit, USD per unit, share of value, method).
+# `prove` use cases only carry business-case (`assumed`) rows or none; retired ones keep a trickle.
+OUTCOMES = {
+    "UC-01": ((1.4, 2.1), [("2025-01", "assumed"), ("2025-04", "estimated")],
+              [("Employee hours saved", "hours", 62.0, 1.0, "Quarterly Copilot user survey x loaded hourly rate")]),
+    "UC-02": ((3.8, 5.5), [("2025-01", "estimated"), ("2025-07", "measured")],
+              [("Developer hours saved", "hours", 85.0, 1.0, "Cycle-time telemetry vs matched non-users")]),
+    "UC-03": ((2.5, 4.6), [("2025-01", "estimated"), ("2025-04", "measured")],
+              [("Handle time saved", "hours", 38.0, 0.7, "A/B test vs control queue; contact-centre system of record"),
+               ("Tickets deflected", "tickets", 12.0, 0.3, "Deflection rate from ticketing system")]),
+    "UC-04": ((3.0, 6.0), [("2025-01", "measured")],
+              [("Tickets routed without rework", "tickets", 1.8, 1.0, "Re-route rate before/after, ticketing system")]),
+    "UC-05": ((2.5, 5.0), [("2025-01", "measured")],
+              [("Invoices processed touchless", "invoices", 7.5, 1.0, "Touchless rate from ERP accounts-payable log")]),
+    "UC-06": ((1.2, 2.3), [("2025-01", "estimated")],
+              [("Analyst hours saved", "hours", 95.0, 1.0, "Time study on two close cycles x loaded rate")]),
+    "UC-07": ((3.2, 4.4), [("2025-01", "estimated"), ("2025-07", "measured")],
+              [("Contracts reviewed", "contracts", 310.0, 1.0, "Matter-management system: review hours per contract vs baseline")]),
+    "UC-08": ((1.5, 2.4), [("2025-01", "estimated")],
+              [("Content assets produced", "assets", 180.0, 1.0, "Agency-rate equivalent of assets shipped, sampled")]),
+    "UC-09": ((4.0, 4.0), [("2025-10", "assumed")], [("Leads qualified", "leads", 45.0, 1.0, "")]),
+    "UC-10": ((1.5, 3.6), [("2025-04", "assumed"), ("2025-10", "estimated")],
+              [("Search time saved", "hours", 62.0, 1.0, "Sampled search sessions x time saved per session")]),
+    "UC-11": ((3.5, 9.0), [("2025-01", "measured")],
+              [("HR cases deflected", "cases", 18.0, 1.0, "Case volume in HR service desk vs forecast")]),
+    "UC-12": ((1.4, 2.4), [("2025-01", "estimated"), ("2025-10", "measured")],
+              [("Defects caught before release", "defects", 650.0, 1.0, "Defect escape rate from issue tracker vs baseline")]),
+    "UC-13": ((2.0, 3.9), [("2025-04", "assumed"), ("2025-10", "estimated")],
+              [("Tests generated and merged", "tests", 40.0, 1.0, "Merged generated tests x engineer minutes per test")]),
+    "UC-14": ((1.3, 2.2), [("2025-01", "estimated")],
+              [("Supplier risk alerts actioned", "alerts", 900.0, 1.0, "Procurement estimate of avoided disruption per alert")]),
+    "UC-15": ((5.0, 5.0), [("2025-07", "assumed")], [("Planner hours saved", "hours", 70.0, 1.0, "")]),
+    "UC-16": ((2.6, 4.2), [("2025-01", "estimated")],
+              [("Research hours saved", "hours", 160.0, 1.0, "Lawyer time sheets, sampled matters vs baseline")]),
+    "UC-17": ((1.6, 1.9), [("2025-01", "estimated")],
+              [("Meeting follow-up hours saved", "hours", 62.0, 1.0, "Pulse survey of meeting owners x loaded rate")]),
+    "UC-18": ((6.0, 9.0), [("2025-01", "measured")],
+              [("Words translated", "thousand words", 100.0, 1.0, "Agency invoices avoided, localisation system of record")]),
+    "UC-19": ((0.8, 0.3), [("2025-01", "measured")],
+              [("Tickets deflected", "tickets", 12.0, 1.0, "Deflection rate from ticketing system")]),
+    "UC-22": ((3.5, 3.5), [("2026-01", "assumed")], [("Screening hours saved", "hours", 55.0, 1.0, "")]),
+    # UC-20 (retired) and UC-21 (pilot) have no outcome rows at all.
+}
+
+# ValueLow / ValueHigh as a share of ValueBase: the weaker the evidence, the wider the range.
+EVIDENCE_RANGE = {"measured": (0.90, 1.10), "estimated": (0.70, 1.35), "assumed": (0.50, 1.80)}
+
+# Independent random streams, so changing one part of the sample leaves the others' draws alone.
+STREAM = {"tokens": 1, "seats": 2, "outcomes": 3}
+
+
+# ---------------------------------------------------------------------------------------------
+def months_between(first_month: str, last_month: str) -> list[pd.Timestamp]:
+    """First day of each month from first_month to last_month inclusive."""
+    return list(pd.date_range(pd.Timestamp(first_month + "-01"), pd.Timestamp(last_month + "-01"), freq="MS"))
+
+
+def _month_start(month: str) -> pd.Timestamp:
+    return pd.Timestamp(month + "-01")
+
+
+def _schedule_at(schedule: list[tuple[str, object]], month: pd.Timestamp):
+    """The value of a (from-month, value) schedule in force in `month`, or None before it starts."""
+    current = None
+    for start, value in schedule:
+        if _month_start(start) <= month:
+            current = value
+    return current
+
+
+def _months_since(start: str, month: pd.Timestamp) -> int:
+    s = _month_start(start)
+    return (month.year - s.year) * 12 + month.month - s.month
+
+
+def _use_case_bu() -> dict[str, str]:
+    return {uc[0]: uc[2] for uc in USE_CASES}
+
+
+def _charge_period(month: pd.Timestamp) -> dict:
+    """FOCUS period columns for a monthly charge; ends are exclusive (first instant of next month)."""
+    start, end = month, month + pd.DateOffset(months=1)
+    return {"BillingPeriodStart": start, "BillingPeriodEnd": end, "ChargePeriodStart": start, "ChargePeriodEnd": end}
+
+
+def _tags(use_case: str, project: str, business_unit: str) -> str:
+    """FOCUS Tags: a compact JSON object; spend no use case owns carries its project instead."""
+    tags = {"use_case": use_case} if use_case else {"project": project}
+    return json.dumps({**tags, "business_unit": business_unit}, separators=(",", ":"))
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).replace("--", "-").strip("-")
+
+
+def _spend_row(month, *, provider, publisher, service, category, frequency, pricing, sku, description,
+               consumed, consumed_unit, pricing_qty, pricing_unit, list_price, list_cost, contracted, effective,
+               use_case, bu, model, token_type, modality, project="") -> dict:
+    return {
+        **_charge_period(month),
+        "BillingAccountId": f"{_slug(provider)}-northwind", "SubAccountId": f"nw-{_slug(project or bu)}",
+        "ProviderName": provider, "PublisherName": publisher, "InvoiceIssuerName": provider,
+        "ServiceName": service, "ServiceCategory": "AI and Machine Learning",
+        "ChargeCategory": category, "ChargeFrequency": frequency, "ChargeDescription": description,
+        "PricingCategory": pricing, "SkuId": sku,
+        "ConsumedQuantity": consumed, "ConsumedUnit": consumed_unit,
+        "PricingQuantity": pricing_qty, "PricingUnit": pricing_unit, "ListUnitPrice": list_price,
+        "ListCost": round(list_cost, 6), "ContractedCost": round(contracted, 6),
+        "EffectiveCost": round(effective, 6), "BilledCost": round(effective, 6), "BillingCurrency": "USD",
+        "Tags": _tags(use_case, project, bu), "x_UseCaseId": use_case, "x_BusinessUnit": bu, "x_Model": model,
+        "x_TokenType": token_type, "x_SpendModality": modality,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+def _token_rows(rng: np.random.Generator, months: list[pd.Timestamp], tiers: pd.DataFrame) -> list[dict]:
+    """Per-token API spend at month x use case x model x token type, priced at genai-prices list price."""
+    bu_of = _use_case_bu()
+    rows = []
+    for month in months:
+        for uc in sorted(TOKEN_DEMAND):
+            start, base_mtok, growth, out_share = TOKEN_DEMAND[uc]
+            mix = _schedule_at(MODEL_MIX[uc], month)
+            if mix is None:
+                continue
+            # Multiplicative noise so months are not a perfect curve (one draw per use case-month).
+            mtok = base_mtok * (1 + growth) ** _months_since(start, month) * rng.lognormal(0.0, 0.05)
+            for model in sorted(mix):
+                tier = tiers.loc[model]
+                provider, service, pricing, discounts = API_PROVIDERS[tier["Provider"]]
+                discount = _schedule_at(discounts, month)
+                in_price, out_price = prices.list_price(tier["CatalogProvider"], tier["CatalogModel"], (month + PRICE_HOUR).to_pydatetime())
+                total_tokens = mtok * mix[model] * 1e6
+                for token_type, share, unit_price in (("input", 1 - out_share, in_price), ("output", out_share, out_price)):
+                    tokens = int(round(total_tokens * share))
+                    qty = tokens / 1e6
+                    list_cost = qty * unit_price
+                    bu = bu_of.get(uc, "Group IT")
+                    rows.append(_spend_row(
+                        month, provider=provider, publisher=tier["Provider"], service=service, category="Usage",
+                        frequency="Usage-Based", pricing=pricing, sku=f"{model}:{token_type}",
+                        description=f"{model} {token_type} tokens", consumed=tokens, consumed_unit="Tokens",
+                        pricing_qty=qty, pricing_unit="1000000 Tokens", list_price=unit_price, list_cost=list_cost,
+                        contracted=list_cost, effective=list_cost * (1 - discount), use_case=uc, bu=bu,
+                        model=model, token_type=token_type, modality="api_tokens",
+                        project="" if uc else SANDBOX_PROJECT))
+    return rows
+
+
+def _split_seats(total: int, weights: dict[str, float]) -> dict[str, int]:
+    """Integer seats per business unit summing to `total` (largest remainder)."""
+    names = sorted(weights)
+    raw = np.array([total * weights[n] for n in names])
+    seats = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - seats), kind="stable")[: total - seats.sum()]:
+        seats[i] += 1
+    return dict(zip(names, seats.tolist()))
+
+
+def _seat_tables(rng: np.random.Generator, months: list[pd.Timestamp]) -> tuple[list[dict], list[dict]]:
+    """Seat counts (product x month x BU) and the matching seat_licence spend rows."""
+    seats, spend = [], []
+    span = max(len(months) - 1, 1)
+    for provider, product, uc, list_price, eff_price, (s0, s1), (a0, a1), weights in SEAT_PRODUCTS:
+        for i, month in enumerate(months):
+            # Licences are bought in blocks of 100; adoption ramps but never reaches everyone.
+            licensed = int(round((s0 + (s1 - s0) * i / span) / 100) * 100)
+            active_share = a0 + (a1 - a0) * i / span
+            for bu, n in _split_seats(licensed, weights).items():
+                # Business units differ a little around the ramp, within 3 points of its range.
+                share = float(np.clip(active_share + rng.normal(0.0, 0.025), min(a0, a1) - 0.03, max(a0, a1) + 0.03))
+                seats.append({"ProviderName": provider, "Product": product, "Month": month, "BusinessUnit": bu,
+                              "LicensedSeats": n, "ActiveUsers": int(round(n * share))})
+                spend.append(_spend_row(
+                    month, provider=provider, publisher=provider, service=product, category="Purchase",
+                    frequency="Recurring", pricing="Standard", sku=f"{_slug(product)}:seat",
+                    description=f"{product} seat licence, monthly", consumed=n, consumed_unit="Seats",
+                    pricing_qty=n, pricing_unit="Seats", list_price=list_price, list_cost=n * list_price,
+                    contracted=n * eff_price, effective=n * eff_price, use_case=uc, bu=bu, model="",
+                    token_type="", modality="seat_licence"))
+    return seats, spend
+
+
+def _gpu_rows(months: list[pd.Timestamp]) -> list[dict]:
+    """Reserved GPU-hours for self-hosted open-weight inference (committed, billed monthly)."""
+    bu = _use_case_bu()[GPU["use_case"]]
+    rows = []
+    for month in months:
+        gpus = _schedule_at(GPU["gpus"], month)
+        if not gpus:
+            continue
+        hours = gpus * 24 * month.days_in_month
+        rows.append(_spend_row(
+            month, provider="CoreWeave", publisher="CoreWeave", service="CoreWeave GPU Compute", category="Usage",
+            frequency="Recurring", pricing="Committed", sku="gpu-h100-sxm:hour",
+            description=f"{gpus} x H100 reserved, {GPU['model']} inference", consumed=hours,
+            consumed_unit="Hours", pricing_qty=hours, pricing_unit="Hours", list_price=GPU["list_per_gpu_hour"],
+            list_cost=hours * GPU["list_per_gpu_hour"], contracted=hours * GPU["committed_per_gpu_hour"],
+            effective=hours * GPU["committed_per_gpu_hour"], use_case=GPU["use_case"], bu=bu, model=GPU["model"],
+            token_type="", modality="self_hosted"))
+    return rows
+
+
+def _platform_rows(months: list[pd.Timestamp]) -> list[dict]:
+    """The gateway's monthly fee: real AI spend that no use case owns."""
+    fee = PLATFORM["monthly_fee"]
+    return [_spend_row(
+        month, provider=PLATFORM["provider"], publisher=PLATFORM["provider"], service=PLATFORM["service"],
+        category="Purchase", frequency="Recurring", pricing="Standard", sku=f"{_slug(PLATFORM['service'])}:month",
+        description="LLM gateway platform fee, monthly", consumed=1, consumed_unit="Months", pricing_qty=1,
+        pricing_unit="Months", list_price=fee, list_cost=fee, contracted=fee, effective=fee, use_case="",
+        bu="Group IT", model="", token_type="", modality="platform", project=PLATFORM["project"]) for month in months]
+
+
+def _outcome_rows(rng: np.random.Generator, spend: pd.DataFrame, last_month: pd.Timestamp) -> list[dict]:
+    """Outcome ledger: value tracks each use case's monthly spend times a multiple that matures over time."""
+    owner = {uc[0]: uc[3] for uc in USE_CASES}
+    monthly = spend[spend["x_UseCaseId"] != ""].groupby(["x_UseCaseId", "ChargePeriodStart"])["EffectiveCost"].sum()
+    rows = []
+    for uc in sorted(OUTCOMES):
+        (m0, m1), evidence_schedule, outcome_types = OUTCOMES[uc]
+        if uc not in monthly.index.get_level_values(0):
+            continue
+        uc_spend = monthly.loc[uc]
+        first = uc_spend.index.min()
+        span = max((last_month.year - first.year) * 12 + last_month.month - first.month, 1)
+        for month, cost in uc_spend.items():
+            evidence = _schedule_at(evidence_schedule, month)
+            if evidence is None:
+                continue
+            progress = ((month.year - first.year) * 12 + month.month - first.month) / span
+            target_value = cost * (m0 + (m1 - m0) * progress) * rng.lognormal(0.0, 0.06)
+            low, high = EVIDENCE_RANGE[evidence]
+            for name, unit, usd_per_unit, share, method in outcome_types:
+                if evidence == "assumed":  # before measurement starts, the number is the business case
+                    method = "Business case assumption; not yet measured"
+                # Quantity is the observable; value is quantity x unit value, so the two always agree.
+                quantity = max(int(round(target_value * share / usd_per_unit)), 1)
+                base = round(quantity * usd_per_unit, 2)
+                rows.append({"UseCaseId": uc, "Month": month, "OutcomeType": name, "Quantity": quantity,
+                             "Unit": unit, "ValueLow": round(base * low, 2), "ValueBase": base,
+                             "ValueHigh": round(base * high, 2), "Evidence": evidence, "Method": method,
+                             "Owner": owner[uc]})
+    return rows
+
+
+def _use_case_rows() -> list[dict]:
+    cols = list(COLUMNS["use_cases"])
+    return [dict(zip(cols, uc)) for uc in USE_CASES]
+
+
+# ---------------------------------------------------------------------------------------------
+def _fmt(value) -> str:
+    """One text form per value: true/false, ISO dates, plain decimals without trailing zeros, '' for null."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+        return "0" if text in ("", "-0") else text
+    return str(value)
+
+
+def _write(rows: list[dict] | pd.DataFrame, table: str, path: Path, sort_by: list[str]) -> Path:
+    """Write one canonical table as CSV: schema columns in order, sorted rows, fixed text forms."""
+    frame = pd.DataFrame(rows, columns=list(COLUMNS[table])) if isinstance(rows, list) else rows
+    frame = frame.sort_values(sort_by, kind="mergesort").reset_index(drop=True)
+    for col, kind in COLUMNS[table].items():
+        if kind == "datetime":
+            fmt = "%Y-%m-%dT%H:%M:%SZ" if table == "spend" else "%Y-%m-%d"
+            frame[col] = [ts.strftime(fmt) for ts in frame[col]]
+        else:
+            frame[col] = [_fmt(v) for v in frame[col]]
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last_month: str = "2026-09") -> dict[str, Path]:
+    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models) into out_dir."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    months = months_between(first_month, last_month)
+    tiers = prices.load_tier_map().set_index("Model", drop=False)
+
+    def stream(name: str) -> np.random.Generator:
+        return np.random.default_rng([seed, STREAM[name]])
+
+    seats, seat_spend = _seat_tables(stream("seats"), months)
+    spend = pd.DataFrame(
+        _token_rows(stream("tokens"), months, tiers) + seat_spend + _gpu_rows(months) + _platform_rows(months),
+        columns=list(COLUMNS["spend"]))
+    outcomes = _outcome_rows(stream("outcomes"), spend, months[-1])
+
+    # The model catalog lists every model the spend uses, priced at the end of the last month.
+    last_day = (months[-1] + pd.offsets.MonthEnd(0) + PRICE_HOUR).to_pydatetime().replace(tzinfo=timezone.utc)
+    used = sorted(set(spend["x_Model"]) - {""})
+    models = prices.build_model_catalog(tiers.loc[used].reset_index(drop=True), last_day)
+
+    spend_keys = ["ChargePeriodStart", "x_SpendModality", "ProviderName", "ServiceName", "x_UseCaseId",
+                  "x_BusinessUnit", "x_Model", "x_TokenType"]
+    return {
+        "spend": _write(spend, "spend", out_dir / "spend.csv", spend_keys),
+        "seats": _write(seats, "seats", out_dir / "seats.csv", ["Product", "Month", "BusinessUnit"]),
+        "outcomes": _write(outcomes, "outcomes", out_dir / "outcomes.csv", ["UseCaseId", "Month", "OutcomeType"]),
+        "use_cases": _write(_use_case_rows(), "use_cases", out_dir / "use_cases.csv", ["UseCaseId"]),
+        "models": _write(models, "models", out_dir / "models.csv", ["Model"]),
+    }

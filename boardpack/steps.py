@@ -1,0 +1,115 @@
+"""The steps the notebooks call: validate the inputs of a quarter, then compute its metrics.
+
+Each step reads from and writes to an output folder, so that a notebook can be re-run on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import contracts, metrics, provenance
+from .config import load_config
+from .exceptions import ConfigError, NoDataError
+from .ingest import load_tables
+from .quality import render_quality
+from .quarters import Quarter, latest_complete_quarter, quarters_in
+from .schema import TABLES
+
+TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month"}
+
+
+def write_json(obj, path: Path) -> Path:
+    def default(o):
+        if isinstance(o, (np.integer,)):
+            return int(o)
+        if isinstance(o, (np.floating,)):
+            return float(o)
+        if isinstance(o, (np.bool_,)):
+            return bool(o)
+        if isinstance(o, (pd.Timestamp,)):
+            return o.isoformat()
+        return str(o)
+    path.write_text(json.dumps(obj, indent=2, default=default, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def resolve_quarter(spend: pd.DataFrame, requested: str | None, source: Path) -> Quarter | None:
+    """The quarter to report: the one asked for, or the latest complete one in the spend data."""
+    starts = spend.get("ChargePeriodStart")
+    if starts is None or starts.dtype.kind != "M":
+        return Quarter.parse(requested) if requested else None  # the gate will name the unreadable column
+    available = quarters_in(starts)
+    if not requested:
+        return latest_complete_quarter(starts)
+    quarter = Quarter.parse(requested)
+    if quarter not in available:
+        span = f"{available[0]} to {available[-1]}" if available else "no quarter at all"
+        raise NoDataError(f"{source}: no spend rows in {quarter}; the data covers {span}.\n"
+                          f"  How to fix: pick a quarter the data covers (QUARTER={available[-1] if available else 'YYYY-Qn'}) "
+                          f"or add the quarter's spend to {source.name}.")
+    return quarter
+
+
+def validate(quarter: str | None, data_dir: str | Path, config: str | Path | None, output_dir: str | Path):
+    """Load and check every input; write validation.json, provenance.json, data-quality.html and tables/.
+
+    Raises ContractError (critical failure), NoDataError or InputError before anything is computed.
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = load_config(config)
+    tables = load_tables(data_dir)
+    q = resolve_quarter(tables["spend"], quarter, tables.sources["spend"])
+    suites = contracts.load_contracts()
+    gate = contracts.run_gate(tables, q, cfg.currency, suites)
+    prov = provenance.collect(tables, suites, cfg, {"quarter": str(q), "requested_quarter": quarter,
+                                                    "data_dir": str(Path(data_dir).resolve()),
+                                                    "config": cfg.path})
+    write_json(gate.to_dict(), out / "validation.json")
+    write_json(prov, out / "provenance.json")
+    render_quality(gate.to_dict(), prov, cfg.company, out / "data-quality.html")
+    (out / "tables").mkdir(exist_ok=True)
+    for name in TABLES:
+        frame = tables[name]
+        if name in TIME_COLUMNS:  # history up to the end of the quarter: the pack's trends need it
+            frame = frame[frame[TIME_COLUMNS[name]] < q.end]
+        frame.reset_index(drop=True).to_parquet(out / "tables" / f"{name}.parquet", index=False)
+    return gate
+
+
+def read_tables(output_dir: str | Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(Path(output_dir) / "tables" / f"{name}.parquet") for name in TABLES}
+
+
+def compute(output_dir: str | Path, config: str | Path | None) -> dict:
+    """Compute the quarter's metrics from the validated tables; write metrics.json."""
+    out = Path(output_dir)
+    cfg = load_config(config)
+    validation = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    tables = read_tables(out)
+    reference = _reference_models(cfg, tables["models"])
+    result = metrics.quarter_metrics(tables, Quarter.parse(validation["quarter"]), cfg.targets, reference,
+                                     cfg.currency, validation["status"])
+    write_json(result, out / "metrics.json")
+    return result
+
+
+def _reference_models(cfg, models: pd.DataFrame) -> dict:
+    """The configured reference model per tier; where none is configured, the cheapest model of the tier."""
+    reference = {}
+    for tier in ("light", "standard", "frontier"):
+        wanted = cfg.reference_models.get(tier)
+        in_tier = models[models["Tier"] == tier]
+        if wanted and wanted not in set(models["Model"]):
+            raise ConfigError(f"{cfg.path}: [reference_models] {tier} = {wanted!r} is not in the models table; "
+                              f"use one of {sorted(in_tier['Model']) or sorted(models['Model'])}.")
+        if wanted:
+            reference[tier] = wanted
+        elif not in_tier.empty:
+            blended = in_tier["InputPricePerMTok"] * 0.75 + in_tier["OutputPricePerMTok"] * 0.25
+            reference[tier] = in_tier.loc[blended.idxmin(), "Model"]
+    return reference

@@ -1,0 +1,42 @@
+"""Shared fixtures: the CLI as a user runs it, and one sample pack built once per test session."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+
+
+def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `boardpack ...` in a fresh process, as `make` does."""
+    return subprocess.run([sys.executable, "-m", "boardpack.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def sample_data(tmp_path_factory) -> Path:
+    """A private copy of the bundled sample, so no test can change the real one."""
+    target = tmp_path_factory.mktemp("data") / "sample"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_pack(tmp_path_factory, sample_data) -> tuple[Path, subprocess.CompletedProcess]:
+    """The sample pack built once through the CLI: (its folder, the finished process)."""
+    reports = tmp_path_factory.mktemp("reports")
+    proc = run_cli("build", "--data", str(sample_data), "--reports", str(reports))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return reports / "2026-Q3", proc

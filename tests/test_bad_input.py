@@ -1,0 +1,100 @@
+"""Bad input: a clear error naming file, row, column, rule and fix; a non-zero exit; the earlier pack untouched."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .conftest import run_cli, tree_hashes
+
+
+def corrupt_csv(path, line: int, column: str, value: str) -> None:
+    """Set one field of a CSV (line 1 is the header) without touching any other byte."""
+    import csv, io
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    rows[line - 1][rows[0].index(column)] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+
+
+def drop_column(path, column: str) -> None:
+    import csv, io
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    i = rows[0].index(column)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([r[:i] + r[i + 1:] for r in rows])
+    path.write_text(out.getvalue())
+
+
+def first_line_where(path, column: str, value: str) -> int:
+    import csv, io
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    i = rows[0].index(column)
+    return next(n for n, r in enumerate(rows[1:], start=2) if r[i] == value)
+
+
+def missing_column(d):
+    drop_column(d / "spend.csv", "EffectiveCost")
+
+
+def wrong_type(d):
+    corrupt_csv(d / "spend.csv", 9, "EffectiveCost", "1.234,50 USD")
+
+
+def negative_usage_cost(d):
+    line = first_line_where(d / "spend.csv", "ChargeCategory", "Usage")
+    corrupt_csv(d / "spend.csv", line, "EffectiveCost", "-125.5")
+
+
+def unknown_use_case(d):
+    corrupt_csv(d / "spend.csv", 12, "x_UseCaseId", "UC-404")
+
+
+def empty_file(d):
+    (d / "seats.csv").write_text("")
+
+
+def malformed_csv(d):
+    with open(d / "use_cases.csv", "a") as f:
+        f.write('UC-99,"Broken, row",Finance,someone,pilot,light,true,OpenAI,extra,fields\n')
+
+
+CASES = {
+    # name: (corrupt, extra CLI args, fragments the error must contain)
+    "missing column": (missing_column, [], ["spend.csv", "EffectiveCost", "required column(s) missing",
+                                            "how to fix: add the missing column"]),
+    "wrong type": (wrong_type, [], ["spend.csv", "column EffectiveCost", "line 9: '1.234,50 USD'",
+                                    "expect_column_values_to_be_in_type_list", "failing: 1 of",
+                                    "how to fix: write plain numbers"]),
+    "negative usage cost": (negative_usage_cost, [], ["spend.csv", "column EffectiveCost", "-125.5",
+                                                      'where ChargeCategory == "Usage"', "failing: 1 of",
+                                                      "how to fix: a usage charge cannot cost less than zero"]),
+    "use case not in catalog": (unknown_use_case, [], ["spend.csv", "column x_UseCaseId", "line 12: 'UC-404'",
+                                                       "expect_column_values_to_be_in_set",
+                                                       "how to fix: add the use case to use_cases.csv"]),
+    "quarter with no data": (lambda d: None, ["--quarter", "2027-Q1"], ["spend.csv", "no spend rows in 2027-Q1",
+                                                                       "2025-Q1 to 2026-Q3", "How to fix"]),
+    "empty file": (empty_file, [], ["seats.csv", "the file is empty", "How to fix"]),
+    "malformed csv": (malformed_csv, [], ["use_cases.csv", "malformed CSV", "line 24", "How to fix: every line needs"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_refused_clearly_and_the_earlier_pack_survives(case, sample_pack, sample_data, tmp_path):
+    corrupt, args, fragments = CASES[case]
+    pack = sample_pack[0]
+    before = tree_hashes(pack)
+    data = tmp_path / "data"
+    shutil.copytree(sample_data, data)
+    corrupt(data)
+    quarter = args or ["--quarter", "2026-Q3"]
+    proc = run_cli("build", "--data", str(data), "--reports", str(pack.parent), *quarter)
+    assert proc.returncode != 0
+    message = proc.stderr
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    assert "Traceback" not in message
+    assert tree_hashes(pack) == before
+    assert not list(pack.parent.glob(".staging-*"))

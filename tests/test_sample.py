@@ -1,0 +1,326 @@
+"""The bundled sample: deterministic bytes, canonical columns, and every pattern the pack must show.
+
+Metrics are recomputed here straight from the DESIGN.md definitions, independent of the package.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from genai_prices import data_snapshot
+
+from boardpack import prices, sample
+from boardpack.schema import COLUMNS, EVIDENCE, SPEND_MODALITIES, STAGES, TABLES, TIER_RANK, TIERS
+
+QUARTERS = ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+TARGET_MULTIPLE = 3.0
+
+
+def _quarter(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates.str[:10]).dt.to_period("Q").map(lambda p: f"{p.year}-Q{p.quarter}")
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample")
+    paths = sample.generate(out)
+    assert set(paths) == set(TABLES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def t(out_dir):
+    """The five tables as strings (empty string = null), plus numeric views and a quarter column."""
+    tables = {name: pd.read_csv(out_dir / f"{name}.csv", dtype=str, keep_default_na=False) for name in TABLES}
+    for name in TABLES:
+        for col, kind in COLUMNS[name].items():
+            if kind == "number":
+                tables[name][col] = pd.to_numeric(tables[name][col].replace("", np.nan))
+    tables["spend"]["Q"] = _quarter(tables["spend"]["ChargePeriodStart"])
+    tables["seats"]["Q"] = _quarter(tables["seats"]["Month"])
+    tables["outcomes"]["Q"] = _quarter(tables["outcomes"]["Month"])
+    return tables
+
+
+@pytest.fixture(scope="module")
+def tokens(t):
+    return t["spend"][t["spend"]["x_SpendModality"] == "api_tokens"]
+
+
+@pytest.fixture(scope="module")
+def by_quarter(t, tokens):
+    """Per quarter: spend, token spend, tokens, unit cost, value, multiple, workload fit."""
+    spend, outcomes, use_cases, models = t["spend"], t["outcomes"], t["use_cases"], t["models"]
+    tier = models.set_index("Model")["Tier"].map(TIER_RANK)
+    required = use_cases.set_index("UseCaseId")["RequiredTier"].map(TIER_RANK)
+    over = tokens["x_Model"].map(tier) > tokens["x_UseCaseId"].map(required)  # NaN (no use case) -> False
+    hard = outcomes[outcomes["Evidence"].isin(["measured", "estimated"])]
+    frame = pd.DataFrame({
+        "spend": spend.groupby("Q")["EffectiveCost"].sum(),
+        "token_spend": tokens.groupby("Q")["EffectiveCost"].sum(),
+        "tokens": tokens.groupby("Q")["ConsumedQuantity"].sum(),
+        "over_spend": tokens[over].groupby("Q")["EffectiveCost"].sum(),
+        "value": hard.groupby("Q")["ValueBase"].sum(),
+    }).fillna(0.0)
+    frame["unit_cost"] = frame["token_spend"] / frame["tokens"] * 1e6
+    frame["multiple"] = frame["value"] / frame["spend"]
+    frame["fit"] = 1 - frame["over_spend"] / frame["token_spend"]
+    return frame
+
+
+def quadrants(t, quarter: str) -> pd.Series:
+    """DESIGN.md: retire (retired, still spending), prove (no measured/estimated value), scale, fix."""
+    spend = t["spend"][(t["spend"]["Q"] == quarter) & (t["spend"]["x_UseCaseId"] != "")]
+    outcomes = t["outcomes"][(t["outcomes"]["Q"] == quarter) & t["outcomes"]["Evidence"].isin(["measured", "estimated"])]
+    cost = spend.groupby("x_UseCaseId")["EffectiveCost"].sum()
+    value = outcomes.groupby("UseCaseId")["ValueBase"].sum().reindex(cost.index, fill_value=0.0)
+    stage = t["use_cases"].set_index("UseCaseId")["Stage"]
+    result = {}
+    for uc in cost.index:
+        if stage[uc] == "retired" and cost[uc] > 0:
+            result[uc] = "retire"
+        elif value[uc] <= 0:
+            result[uc] = "prove"
+        elif value[uc] / cost[uc] >= TARGET_MULTIPLE:
+            result[uc] = "scale"
+        else:
+            result[uc] = "fix"
+    return pd.Series(result)
+
+
+# --- files -------------------------------------------------------------------------------------------
+def test_generation_is_byte_for_byte_deterministic(tmp_path, out_dir):
+    first, second = sample.generate(tmp_path / "a"), sample.generate(tmp_path / "b")
+    for name in TABLES:
+        assert first[name].read_bytes() == second[name].read_bytes() == (out_dir / f"{name}.csv").read_bytes()
+
+
+def test_another_seed_gives_other_numbers(tmp_path, out_dir):
+    other = sample.generate(tmp_path / "s", seed=7)
+    assert other["spend"].read_bytes() != (out_dir / "spend.csv").read_bytes()
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_csv_has_schema_columns_utf8_and_lf(out_dir, name):
+    raw = (out_dir / f"{name}.csv").read_bytes()
+    raw.decode("utf-8")
+    assert b"\r" not in raw and raw.endswith(b"\n")
+    assert raw.split(b"\n", 1)[0].decode() == ",".join(COLUMNS[name])
+
+
+def test_value_formats(t):
+    spend = t["spend"]
+    stamp = re.compile(r"^\d{4}-\d{2}-01T00:00:00Z$")
+    for col in ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"):
+        assert spend[col].str.match(stamp).all(), col
+    start = pd.to_datetime(spend["ChargePeriodStart"])
+    assert (pd.to_datetime(spend["ChargePeriodEnd"]) == start + pd.DateOffset(months=1)).all()  # exclusive end
+    assert (spend["BillingPeriodEnd"] == spend["ChargePeriodEnd"]).all()
+    for name in ("seats", "outcomes"):
+        assert t[name]["Month"].str.match(r"^\d{4}-\d{2}-01$").all()
+    assert set(t["use_cases"]["Portable"]) == {"true", "false"}
+    assert set(t["models"]["OpenWeights"]) == {"true", "false"}
+    assert spend["Tags"].map(lambda s: isinstance(json.loads(s), dict)).all()
+    money = ["ListCost", "ContractedCost", "EffectiveCost", "BilledCost"]
+    assert (spend[money].round(6) == spend[money]).all().all()
+
+
+# --- shape of the enterprise -------------------------------------------------------------------------
+def test_seven_quarters_monthly(t):
+    assert sorted(t["spend"]["Q"].unique()) == QUARTERS
+    assert t["spend"]["ChargePeriodStart"].nunique() == 21
+    assert sorted(t["outcomes"]["Q"].unique()) == QUARTERS
+
+
+def test_use_case_catalog(t):
+    uc = t["use_cases"]
+    assert uc["UseCaseId"].is_unique and len(uc) >= 20
+    assert uc["BusinessUnit"].nunique() >= 6
+    assert set(uc["RequiredTier"]) == set(TIERS)
+    assert set(uc["Stage"]) == set(STAGES)
+    assert ((uc["Portable"] == "true") == (uc["FallbackProvider"] != "")).all()
+    assert (uc["Owner"] != "").all()
+    spent = set(t["spend"]["x_UseCaseId"]) - {""}
+    assert spent <= set(uc["UseCaseId"]) and set(t["outcomes"]["UseCaseId"]) <= set(uc["UseCaseId"])
+
+
+def test_portable_share_of_spend(t):
+    spend = t["spend"]
+    portable_ids = set(t["use_cases"].query("Portable == 'true'")["UseCaseId"])
+    share = spend[spend["x_UseCaseId"].isin(portable_ids)].groupby("Q")["EffectiveCost"].sum() / spend.groupby("Q")[
+        "EffectiveCost"].sum()
+    assert share.between(0.40, 0.55).all(), share
+
+
+def test_all_spend_modalities_present(t):
+    assert set(t["spend"]["x_SpendModality"]) == set(SPEND_MODALITIES)
+    assert (t["spend"]["ServiceCategory"] == "AI and Machine Learning").all()
+    assert (t["spend"]["BillingCurrency"] == "USD").all()
+
+
+# --- per-token spend ---------------------------------------------------------------------------------
+def test_token_rows_are_focus_shaped(tokens):
+    assert len(tokens) > 0
+    assert set(tokens["x_TokenType"]) == {"input", "output"}
+    assert (tokens["ChargeCategory"] == "Usage").all() and (tokens["ChargeFrequency"] == "Usage-Based").all()
+    assert (tokens["ConsumedUnit"] == "Tokens").all() and (tokens["PricingUnit"] == "1000000 Tokens").all()
+    assert np.allclose(tokens["PricingQuantity"], tokens["ConsumedQuantity"] / 1e6, rtol=0, atol=1e-9)
+    assert np.allclose(tokens["ListCost"], tokens["PricingQuantity"] * tokens["ListUnitPrice"], rtol=0, atol=1e-5)
+    assert (tokens["SkuId"] == tokens["x_Model"] + ":" + tokens["x_TokenType"]).all()
+    assert (tokens["EffectiveCost"] <= tokens["ListCost"]).all()
+    assert (tokens["BilledCost"] == tokens["EffectiveCost"]).all()
+    tags = tokens["Tags"].map(json.loads)
+    attributed = tokens["x_UseCaseId"] != ""
+    assert (tags[attributed].map(lambda d: d.get("use_case")) == tokens.loc[attributed, "x_UseCaseId"]).all()
+    assert (tags.map(lambda d: d.get("business_unit")) == tokens["x_BusinessUnit"]).all()
+
+
+def test_pricing_categories(tokens):
+    cats = tokens.groupby("ProviderName")["PricingCategory"].unique()
+    committed = [p for p, c in cats.items() if list(c) == ["Committed"]]
+    assert len(committed) == 1 and all(list(c) == ["Standard"] for p, c in cats.items() if p not in committed)
+    rows = tokens[tokens["ProviderName"] == committed[0]]
+    discount = 1 - rows["EffectiveCost"].sum() / rows["ListCost"].sum()
+    assert 0.10 <= discount <= 0.20
+
+
+def test_at_least_five_token_providers_and_open_weights(t, tokens):
+    assert tokens["ProviderName"].nunique() >= 5
+    open_models = set(t["models"].query("OpenWeights == 'true'")["Model"])
+    assert tokens["x_Model"].isin(open_models).any()
+
+
+def test_list_unit_price_is_genai_prices_at_charge_period_start(tokens):
+    tiers = prices.load_tier_map().set_index("Model")
+    snapshot = data_snapshot.get_snapshot()
+    keys = tokens[["x_Model", "x_TokenType", "ChargePeriodStart", "ListUnitPrice"]].drop_duplicates()
+    assert keys.groupby(["x_Model", "x_TokenType", "ChargePeriodStart"]).size().max() == 1
+    for model, token_type, start, unit_price in keys.itertuples(index=False):
+        provider = snapshot.find_provider(None, tiers.loc[model, "CatalogProvider"], None)
+        info = next(m for m in provider.models if m.id == tiers.loc[model, "CatalogModel"])
+        at = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) + sample.PRICE_HOUR
+        catalog = info.get_prices(at)
+        price = catalog.input_mtok if token_type == "input" else catalog.output_mtok
+        assert unit_price == float(getattr(price, "base", price)), (model, token_type, start)
+
+
+def test_effective_dated_price_change_shows_in_spend(tokens):
+    o3 = tokens[(tokens["SkuId"] == "o3:input")].groupby("ChargePeriodStart")["ListUnitPrice"].max()
+    assert o3["2025-06-01T00:00:00Z"] == 10.0 and o3["2025-07-01T00:00:00Z"] == 2.0
+
+
+def test_unattributed_token_spend_and_platform_fee(t, tokens):
+    share = tokens[tokens["x_UseCaseId"] == ""].groupby("Q")["EffectiveCost"].sum() / tokens.groupby("Q")[
+        "EffectiveCost"].sum()
+    assert share.between(0.04, 0.08).all(), share
+    platform = t["spend"][t["spend"]["x_SpendModality"] == "platform"]
+    assert platform["ChargePeriodStart"].nunique() == 21 and (platform["x_UseCaseId"] == "").all()
+    assert (platform["ChargeFrequency"] == "Recurring").all() and (platform["ChargeCategory"] == "Purchase").all()
+
+
+# --- seats and GPUs ----------------------------------------------------------------------------------
+def test_seats_tens_of_thousands_with_partial_use(t):
+    seats = t["seats"]
+    assert (seats["ActiveUsers"] <= seats["LicensedSeats"]).all()
+    monthly = seats.groupby(["Product", "Month"])[["LicensedSeats", "ActiveUsers"]].sum()
+    m365, github = monthly.loc["Microsoft 365 Copilot"], monthly.loc["GitHub Copilot Business"]
+    assert m365["LicensedSeats"].iloc[0] == 20_000 and m365["LicensedSeats"].iloc[-1] == 32_000
+    assert m365["LicensedSeats"].is_monotonic_increasing
+    assert (m365["ActiveUsers"] / m365["LicensedSeats"]).between(0.45, 0.70).all()
+    assert github["LicensedSeats"].between(1_500, 2_600).all()
+    assert (github["ActiveUsers"] / github["LicensedSeats"]).between(0.75, 0.85).all()
+    assert seats.groupby("Product")["BusinessUnit"].nunique()["Microsoft 365 Copilot"] >= 6
+
+
+def test_seat_spend_matches_seat_counts(t):
+    rows = t["spend"][t["spend"]["x_SpendModality"] == "seat_licence"]
+    assert set(rows["ServiceName"]) == set(t["seats"]["Product"])
+    assert (rows["ConsumedUnit"] == "Seats").all() and (rows["ChargeCategory"] == "Purchase").all()
+    assert (rows["ChargeFrequency"] == "Recurring").all()
+    seats = t["seats"].assign(ChargePeriodStart=t["seats"]["Month"] + "T00:00:00Z")
+    joined = rows.merge(seats, left_on=["ServiceName", "ChargePeriodStart", "x_BusinessUnit"],
+                        right_on=["Product", "ChargePeriodStart", "BusinessUnit"], validate="one_to_one")
+    assert len(joined) == len(rows) == len(seats)
+    assert (joined["ConsumedQuantity"] == joined["LicensedSeats"]).all()
+    price = rows.groupby("ServiceName")["ListUnitPrice"].unique()
+    assert list(price["Microsoft 365 Copilot"]) == [30.0] and list(price["GitHub Copilot Business"]) == [19.0]
+    m365 = rows[rows["ServiceName"] == "Microsoft 365 Copilot"]
+    assert (m365["EffectiveCost"] < m365["ListCost"]).all()
+    owner = rows.groupby("ServiceName")["x_UseCaseId"].unique()
+    assert all(len(ids) == 1 for ids in owner) and owner.map(lambda ids: ids[0]).is_unique
+
+
+def test_self_hosted_gpu_line(t):
+    gpu = t["spend"][t["spend"]["x_SpendModality"] == "self_hosted"]
+    assert len(gpu) > 0 and (gpu["x_UseCaseId"] != "").all()
+    assert (gpu["ConsumedUnit"] == "Hours").all() and (gpu["PricingCategory"] == "Committed").all()
+    assert (gpu["ChargeFrequency"] == "Recurring").all()
+    open_models = set(t["models"].query("OpenWeights == 'true'")["Model"])
+    assert gpu["x_Model"].isin(open_models).all()
+
+
+# --- outcomes and the three metrics ------------------------------------------------------------------
+def test_outcome_ledger(t):
+    oc = t["outcomes"]
+    assert set(oc["Evidence"]) == set(EVIDENCE)
+    assert (oc["ValueLow"] <= oc["ValueBase"]).all() and (oc["ValueBase"] <= oc["ValueHigh"]).all()
+    assert (oc["ValueLow"] < oc["ValueHigh"]).all()
+    assert (oc["Quantity"] > 0).all() and (oc[["Unit", "Method", "Owner", "OutcomeType"]] != "").all().all()
+    assert not oc.duplicated(["UseCaseId", "Month", "OutcomeType"]).any()
+
+
+def test_value_multiple_in_last_quarters(by_quarter):
+    assert by_quarter.loc[["2026-Q2", "2026-Q3"], "multiple"].between(2.0, 4.0).all()
+
+
+def test_workload_fit(by_quarter):
+    assert by_quarter["fit"].between(0.60, 0.85).all(), by_quarter["fit"]
+
+
+def test_jevons_unit_cost_falls_while_spend_and_volume_rise(by_quarter):
+    assert list(by_quarter.index) == QUARTERS
+    assert (by_quarter["unit_cost"].diff().dropna() < 0).all()
+    assert (by_quarter["spend"].diff().dropna() > 0).all()
+    growth = by_quarter["tokens"].pct_change().dropna()
+    assert growth.between(0.30, 0.50).all(), growth
+
+
+@pytest.mark.parametrize("quarter", ["2026-Q2", "2026-Q3"])
+def test_all_four_quadrants_present(t, quarter):
+    assert set(quadrants(t, quarter)) == {"scale", "fix", "prove", "retire"}
+
+
+def test_prove_use_cases_include_assumed_only_and_no_outcome_rows(t):
+    prove = quadrants(t, "2026-Q3")
+    prove = set(prove[prove == "prove"].index)
+    ledger = t["outcomes"][t["outcomes"]["Q"] == "2026-Q3"]
+    with_rows = set(ledger["UseCaseId"])
+    assert prove & with_rows and prove - with_rows
+    assert set(ledger[ledger["UseCaseId"].isin(prove)]["Evidence"]) == {"assumed"}
+
+
+# --- model catalog -----------------------------------------------------------------------------------
+def test_models_cover_spend_and_carry_list_prices(t):
+    models = t["models"].set_index("Model")
+    used = set(t["spend"]["x_Model"]) - {""}
+    assert set(models.index) == used
+    at = datetime(2026, 9, 30, 12, tzinfo=timezone.utc)  # sample.PRICE_HOUR
+    tiers = prices.load_tier_map().set_index("Model")
+    for model, row in models.iterrows():
+        expected = prices.list_price(tiers.loc[model, "CatalogProvider"], tiers.loc[model, "CatalogModel"], at)
+        assert (row["InputPricePerMTok"], row["OutputPricePerMTok"]) == expected
+        assert row["PriceSource"].startswith(prices.catalog_version()) and row["PriceSource"].endswith("@ 2026-09-30")
+
+
+def test_bundled_sample_is_what_the_generator_makes(tmp_path):
+    """data/sample is committed so a fresh clone needs no generation; it must not drift from the code."""
+    root = Path(__file__).resolve().parent.parent
+    paths = sample.generate(tmp_path)
+    for table, path in paths.items():
+        assert path.read_bytes() == (root / "data" / "sample" / path.name).read_bytes(), table
