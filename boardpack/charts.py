@@ -91,9 +91,13 @@ def quadrant_scatter(use_cases: list[dict], target: float, currency: str):
                    s=[40 + 600 * u["spend"] / biggest for u in pts], c=QUADRANT_COLOURS[quad],
                    marker=QUADRANT_MARKERS[quad], alpha=0.8, edgecolors="white", linewidths=0.8,
                    label=f"{quad} ({len(pts)})")
-    for u in sorted(use_cases, key=lambda u: -u["spend"])[:6]:
+    # Label the five biggest; labels of points in the right half point left so they stay on the page.
+    middle = (min(u["spend"] for u in use_cases) * biggest) ** 0.5 if use_cases else 1
+    for n, u in enumerate(sorted(use_cases, key=lambda u: -u["spend"])[:5]):
+        left = u["spend"] > middle
         ax.annotate(u["name"], (u["spend"], min(u["multiple"] or 0, cap)), fontsize=7, color=INK,
-                    xytext=(6, 4), textcoords="offset points")
+                    xytext=(-8 if left else 8, 6 if n % 2 == 0 else -10), textcoords="offset points",
+                    ha="right" if left else "left")
     ax.axhline(target, color=MUTED, lw=1, ls="--")
     ax.text(ax.get_xlim()[1] if use_cases else 1, target, f" target {fmt.multiple(target)}", va="bottom",
             ha="right", fontsize=7.5, color=MUTED)
