@@ -115,7 +115,7 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
         pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
         context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
                    "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
-                   "paper": cfg.paper}
+                   "paper": cfg.paper, "branding": cfg.branding}
         html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
         pages = render.html_to_pdf(html, staging / "board-pack.pdf")
         report(Step("render", time.perf_counter() - t, f"{pages} pages, {m['status']}"))

@@ -221,3 +221,27 @@ def seat_utilisation(seats: list[dict]):
         ax.set_title(f"{worst['product']}: {fmt.pct(1 - (worst['utilisation'] or 0))} of seats idle")
     ax.legend(loc="lower right")
     return fig
+
+
+def forecast_fan(history: list[dict], fc: dict, currency: str):
+    """Quarterly spend so far, the trend forecast, and each scenario's path."""
+    use_house_style()
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.0))
+    past = [h["quarter"] for h in history]
+    future = fc["quarters"]
+    xs_past, xs_future = list(range(len(past))), list(range(len(past) - 1, len(past) + len(future)))
+    ax.plot(xs_past, [h["spend"] for h in history], color=INK, marker="o", lw=2, label="actual spend")
+    join = history[-1]["spend"]
+    ax.plot(xs_future, [join] + fc["base"], color=PALETTE[0], marker="o", lw=2, ls="--", label="trend forecast")
+    styles = [(PALETTE[5], ":"), (PALETTE[2], "-."), (PALETTE[3], (0, (5, 2, 1, 2))), (PALETTE[1], "--")]
+    for (name, sc), (colour, ls) in zip(fc["scenarios"].items(), styles):
+        ax.plot(xs_future, [join] + sc["spend"], color=colour, ls=ls, lw=1.5, label=sc["label"])
+    ax.set_xticks(range(len(past) + len(future)), [q.replace("-", "\n") for q in past + future], fontsize=7.5)
+    ax.axvspan(len(past) - 0.5, len(past) + len(future) - 0.5, color="#f0f4f8", zorder=0)
+    _money_axis(ax, currency)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=7.5)
+    growth = fmt.change(fc["base"][-1], history[-1]["spend"])
+    ax.set_title(f"On trend, spend reaches {fmt.money(fc['base'][-1], currency)} a quarter by {future[-1]} "
+                 f"({fmt.pct(growth, signed=True)})")
+    return fig

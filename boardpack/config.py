@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .exceptions import ConfigError
+from .forecast import SCENARIO_KEYS
 from .schema import TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,9 @@ class Config:
     paper: str = "A4"
     targets: dict = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     reference_models: dict = field(default_factory=dict)
+    truth: dict = field(default_factory=dict)  # provider -> the source whose cost counts (raw data folders)
+    scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
+    branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
     path: str = ""
 
     def as_dict(self) -> dict:
@@ -47,6 +52,23 @@ def load_config(path: str | Path | None = None) -> Config:
     unknown = set(reference) - set(TIERS)
     if unknown:
         raise ConfigError(f"{path}: [reference_models] has unknown tiers {sorted(unknown)}; use {list(TIERS)}.")
+    scenarios = raw.get("scenarios", {})
+    for name, assumptions in scenarios.items():
+        unknown = set(assumptions) - set(SCENARIO_KEYS) - {"label"}
+        if unknown:
+            raise ConfigError(f"{path}: [scenarios.{name}] has unknown keys {sorted(unknown)}; use {list(SCENARIO_KEYS)}.")
+        for key, value in assumptions.items():
+            if key != "label" and not isinstance(value, (int, float)):
+                raise ConfigError(f"{path}: [scenarios.{name}] {key} must be a number (0.10 = 10%), got {value!r}.")
+    branding = dict(raw.get("branding", {}))
+    for key in ("primary_colour", "accent_colour"):
+        if key in branding and not re.fullmatch(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?", str(branding[key])):
+            raise ConfigError(f"{path}: [branding] {key} must be a hex colour like #1f3a5f, got {branding[key]!r}.")
+    if branding.get("logo"):
+        logo = (path.parent / branding["logo"]) if not Path(branding["logo"]).is_absolute() else Path(branding["logo"])
+        if not logo.is_file():
+            raise ConfigError(f"{path}: [branding] logo {branding['logo']!r} not found (paths are relative to the config file).")
+        branding["logo"] = str(logo.resolve())
     paper = company.get("paper", "A4")
     if paper not in ("A4", "Letter"):
         raise ConfigError(f"{path}: [company] paper must be A4 or Letter, got {paper!r}.")
@@ -57,5 +79,8 @@ def load_config(path: str | Path | None = None) -> Config:
         paper=paper,
         targets={k: float(v) for k, v in targets.items()},
         reference_models=dict(reference),
+        truth=dict(raw.get("sources", {}).get("truth", {})),
+        scenarios=scenarios,
+        branding=branding,
         path=str(path),
     )

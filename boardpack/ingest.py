@@ -30,13 +30,17 @@ class Tables:
     sources: dict[str, Path]
     # table -> column -> {row label: raw value} for values that did not parse as the column's type
     unparsed: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
+    # every file read, when the tables were assembled from raw source folders (else: `sources`)
+    files: list[Path] = field(default_factory=list)
+    # how a raw folder was assembled: fixes, attribution, source of truth, FX, reconciliation
+    report: dict | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
 
     def row_label(self, name: str) -> str:
-        """What the index of a table's frame counts: CSV line numbers or Parquet row numbers."""
-        return "row" if self.sources[name].suffix == ".parquet" else "line"
+        """What the index of a table's frame counts: CSV line numbers, or row numbers otherwise."""
+        return "line" if self.sources[name].suffix in (".csv", ".gz") else "row"
 
 
 def sha256(path: Path) -> str:
@@ -147,12 +151,29 @@ def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
     return mapped
 
 
-def load_tables(data_dir: str | Path) -> Tables:
-    """Read every canonical table in `data_dir`, typed. Raises InputError for unreadable files."""
+def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None = None,
+                quarter_end: pd.Timestamp | None = None) -> Tables:
+    """Read every canonical table in `data_dir`, typed; a raw folder of source exports is assembled first.
+
+    Raises InputError for unreadable files.
+    """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(data_dir, "data folder not found",
                          "pass DATA=path/to/folder holding spend, seats, outcomes, use_cases and models files.")
+    from . import sources
+
+    if sources.is_raw(data_dir):
+        assembled = sources.assemble(data_dir, currency, truth, quarter_end=quarter_end)
+        frames, unparsed = {}, {}
+        for table in TABLES:
+            frame = assembled.frames[table].reset_index(drop=True)
+            frame.index = pd.RangeIndex(1, len(frame) + 1)
+            frames[table], bad = coerce(frame, COLUMNS[table])
+            if bad:
+                unparsed[table] = bad
+        origin = {t: data_dir / (t if (data_dir / t).is_dir() else "") for t in TABLES}
+        return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report)
     frames, sources, unparsed = {}, {}, {}
     for table in TABLES:
         path = find_source(data_dir, table)

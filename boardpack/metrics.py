@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from . import forecast
 from .quarters import Quarter
 from .schema import TIER_RANK
 
@@ -83,7 +84,8 @@ def use_case_table(spend: pd.DataFrame, outcomes: pd.DataFrame, use_cases: pd.Da
         rows.append({
             "use_case": uc, "name": table.at[uc, "Name"], "business_unit": table.at[uc, "BusinessUnit"],
             "owner": table.at[uc, "Owner"], "stage": stage, "required_tier": table.at[uc, "RequiredTier"],
-            "portable": bool(table.at[uc, "Portable"]), "spend": s, "value": v,
+            "portable": bool(table.at[uc, "Portable"]), "fallback": table.at[uc, "FallbackProvider"],
+            "spend": s, "value": v,
             "value_measured": float(mix["measured"]), "value_estimated": float(mix["estimated"]),
             "value_assumed": float(mix["assumed"]), "multiple": multiple,
             "evidence": _evidence_label(mix), "quadrant": quadrant(stage, s, v, multiple, target),
@@ -94,6 +96,15 @@ def use_case_table(spend: pd.DataFrame, outcomes: pd.DataFrame, use_cases: pd.Da
 def _evidence_label(mix: pd.Series) -> str:
     grades = [g for g in ("measured", "estimated", "assumed") if mix.get(g, 0) > 0]
     return " + ".join(grades) if grades else "none"
+
+
+def value_assumptions(outcomes: pd.DataFrame, use_cases: pd.DataFrame) -> pd.DataFrame:
+    """How every estimated or assumed value of the quarter was arrived at: use case, grade, method, value."""
+    graded = outcomes[outcomes["Evidence"].isin(("estimated", "assumed"))]
+    out = (graded.groupby(["UseCaseId", "Evidence", "Method"], dropna=False)["ValueBase"].sum().reset_index()
+           .rename(columns={"UseCaseId": "use_case", "Evidence": "evidence", "Method": "method", "ValueBase": "value"}))
+    out["name"] = out["use_case"].map(use_cases.set_index("UseCaseId")["Name"])
+    return out.sort_values(["evidence", "value"], ascending=[False, False], ignore_index=True)
 
 
 # --- 2. Workload fit ---------------------------------------------------------------------------------
@@ -255,6 +266,7 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
     out["idle_seat_cost"] = float(seat["idle_seat_cost"].sum())
     out["rightsizing_opportunity"] = out["retiering_savings"] + out["idle_seat_cost"]
     out |= flexibility(spend, tables["use_cases"], tables["models"])
+    out["modality"] = {k: float(v) for k, v in spend.groupby("x_SpendModality")["EffectiveCost"].sum().items()}
     tokens = token_rows(spend)
     out["tokens"] = float(tokens["ConsumedQuantity"].sum())
     out["unit_cost_per_mtok"] = _ratio(out["token_spend"] * 1e6, out["tokens"])
@@ -262,7 +274,7 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
 
 
 def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_models: dict,
-                    currency: str, status: str) -> dict:
+                    currency: str, status: str, scenarios: dict | None = None) -> dict:
     """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history."""
     current = headline(tables, quarter, reference_models)
     prev_q = quarter.previous()
@@ -287,11 +299,15 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     metrics["seats"] = _records(seat_utilisation(seats_q, spend_q))
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]
-    metrics["modality"] = {k: float(v) for k, v in spend_q.groupby("x_SpendModality")["EffectiveCost"].sum().items()}
+    metrics["modality"] = current["modality"]
     metrics["history"] = [{k: h[k] for k in ("quarter", "spend", "value", "value_low", "value_high", "assumed_value",
                                               "token_spend", "tokens", "unit_cost_per_mtok", "hhi",
                                               "top_provider_share", "value_multiple")} for h in history]
     metrics["reference_models"] = dict(reference_models)
+    metrics["assumptions"] = _records(value_assumptions(outcomes_q, tables["use_cases"]))
+    modality_history = {m: [h["modality"].get(m, 0.0) for h in history] for m in forecast.MODALITIES}
+    metrics["forecast"] = forecast.forecast(history, modality_history, current["retiering_savings"],
+                                            current["idle_seat_cost"], scenarios or {})
     return metrics
 
 

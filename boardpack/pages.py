@@ -24,6 +24,19 @@ QUADRANT_MEANING = {
     "prove": "no measured or estimated value yet: ask for evidence",
     "retire": "retired but still spending: switch it off",
 }
+# The pack's sections in order: anchor id and title, as the contents page lists them.
+SECTIONS = (
+    ("executive-summary", "Executive summary"),
+    ("value", "Value: what the spend returns"),
+    ("workload-fit", "Workload fit: the right model for the work"),
+    ("flexibility", "Flexibility: exposure to lock-in and to consumption pricing"),
+    ("spend-dynamics", "Spend dynamics: cheaper tokens, used far more"),
+    ("outlook", "Outlook: forecast and scenarios"),
+    ("use-cases", "Appendix A: use cases"),
+    ("data-confidence", "Appendix B: data confidence"),
+    ("definitions", "Appendix C: definitions and provenance"),
+)
+TITLES = dict(SECTIONS)
 KPI_MEANING = {
     "value_multiple": "Evidenced value per {cur} of AI spend",
     "workload_fit": "Share of token spend on a model no bigger than the work needs",
@@ -40,7 +53,7 @@ def _env() -> jinja2.Environment:
 
 
 def _page(name: str, **context) -> HTML:
-    return HTML(_env().get_template(f"{name}.html.j2").render(**context))
+    return HTML(_env().get_template(f"{name}.html.j2").render(titles=TITLES, **context))
 
 
 def chart(fig, caption: str, alt: str) -> str:
@@ -52,8 +65,11 @@ def chart(fig, caption: str, alt: str) -> str:
 def load(output_dir: str | Path) -> dict:
     """What the pack notebook reads: metrics, gate results and provenance of a run."""
     out = Path(output_dir)
-    return {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
-            for name in ("metrics", "validation", "provenance")}
+    run = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+           for name in ("metrics", "validation", "provenance")}
+    sources = out / "sources.json"  # only for raw data folders
+    run["sources"] = json.loads(sources.read_text(encoding="utf-8")) if sources.exists() else None
+    return run
 
 
 def kpi(m: dict, key: str, formatter) -> dict:
@@ -133,7 +149,22 @@ def _mark_numeric(html: str, idx: int) -> str:
 # --- the pages ---------------------------------------------------------------------------------------
 
 def cover(m: dict, cfg: Config, generated: str) -> HTML:
-    return _page("cover", m=m, cfg=cfg, generated=generated)
+    logo = _data_uri(cfg.branding.get("logo")) if cfg.branding.get("logo") else None
+    return _page("cover", m=m, cfg=cfg, generated=generated, logo=logo)
+
+
+def _data_uri(path: str) -> str:
+    """A logo file inlined, so the HTML stays self-contained."""
+    import base64
+    import mimetypes
+
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def contents() -> HTML:
+    """The contents page: section titles with their page numbers (filled in by the PDF renderer)."""
+    return _page("contents", sections=SECTIONS)
 
 
 def executive_summary(m: dict) -> HTML:
@@ -207,7 +238,57 @@ def dynamics_page(m: dict) -> HTML:
     return _page("dynamics", m=m, b=b, waterfall=waterfall, trend=trend)
 
 
-def appendix(m: dict, validation: dict, provenance: dict, cfg: Config) -> HTML:
+def outlook_page(m: dict) -> HTML:
+    cur, fc = m["currency"], m["forecast"]
+    figure = chart(charts.forecast_fan(m["history"], fc, cur),
+                   "Actual quarterly AI spend, the trend forecast (dashed) and the scenarios; the shaded quarters are forecast.",
+                   "Line chart of quarterly AI spend to date and forecast paths for the next four quarters.")
+    money = lambda v: fmt.money(v, cur)  # noqa: E731
+    rows = [{"name": "Trend forecast", **{q: v for q, v in zip(fc["quarters"], fc["base"])}}]
+    rows += [{"name": sc["label"], **{q: v for q, v in zip(fc["quarters"], sc["spend"])}} for sc in fc["scenarios"].values()]
+    paths = table(rows, {"name": ("Path", str), **{q: (q, money) for q in fc["quarters"]}}, numeric=set(fc["quarters"]))
+    tests = table(fc["backtest"], {"quarter": ("Quarter", str), "actual": ("Actual", money),
+                                   "forecast": ("Forecast", money), "abs_pct_error": ("Error", fmt.pct)},
+                  numeric={"actual", "forecast", "abs_pct_error"})
+    assumptions = [(sc["label"], [_assumption(k, v, m) for k, v in sc["assumptions"].items()])
+                   for sc in fc["scenarios"].values()]
+    return _page("outlook", m=m, fc=fc, figure=figure, paths=paths, tests=tests, assumptions=assumptions)
+
+
+def _assumption(key: str, value: float, m: dict) -> str:
+    cur = m["currency"]
+    return {
+        "usage_growth": f"token volume grows {fmt.pct(value, signed=True)} a quarter on top of the trend, compounding",
+        "price_change": f"token prices change by {fmt.pct(value, signed=True)} from {m['forecast']['quarters'][0]} on",
+        "retiering_adopted": f"{fmt.pct(value)} of this quarter's re-tiering saving "
+                             f"({fmt.money(m['retiering_savings'], cur)}) realised every quarter",
+        "idle_seats_reallocated": f"{fmt.pct(value)} of this quarter's idle-seat cost "
+                                  f"({fmt.money(m['idle_seat_cost'], cur)}) removed every quarter",
+    }[key]
+
+
+def use_case_appendix(m: dict) -> HTML:
+    """One row per use case: owner, stage, spend, value with evidence, multiple, tier fit, portability."""
+    cur = m["currency"]
+    over = {}
+    for r in m["retiering"]:
+        over[r["use_case"]] = over.get(r["use_case"], 0.0) + r["spend"]
+    rows = []
+    for u in sorted(m["use_cases"], key=lambda u: u["use_case"]):
+        fit = (f"over-provisioned: {fmt.money(over[u['use_case']], cur)}" if u["use_case"] in over
+               else f"fits ({u['required_tier']})")
+        rows.append({**u, "fit": fit, "value_text": f"{fmt.money(u['value'], cur)} ({u['evidence']})",
+                     "portability": (f"portable → {u['fallback']}" if u.get("fallback") else "portable")
+                     if u["portable"] else "locked in"})
+    body = table(rows, {"use_case": ("Id", str), "name": ("Use case", str), "owner": ("Owner", str),
+                        "stage": ("Stage", str), "spend": ("Spend", lambda v: fmt.money(v, cur)),
+                        "value_text": ("Value (evidence)", str), "multiple": ("Multiple", fmt.multiple),
+                        "quadrant": ("Quadrant", str), "fit": ("Tier fit", str), "portability": ("Portability", str)},
+                 numeric={"spend", "multiple"})
+    return _page("use_cases", m=m, table=body)
+
+
+def appendix(m: dict, validation: dict, provenance: dict, cfg: Config, sources: dict | None = None) -> HTML:
     failed = [c for c in validation["checks"] if not c["success"]]
     by_table = {}
     for c in validation["checks"]:
@@ -216,4 +297,12 @@ def appendix(m: dict, validation: dict, provenance: dict, cfg: Config) -> HTML:
         t["passed"] += bool(c["success"])
         t["warnings"] += (not c["success"]) and c["severity"] == "warning"
     return _page("appendix", m=m, v=validation, failed=failed, tables=list(by_table.values()),
-                 prov=provenance, cfg=cfg, cov=validation.get("coverage", {}))
+                 prov=provenance, cfg=cfg, cov=validation.get("coverage", {}), sources=sources,
+                 recon=_quarter_rows(sources, m) if sources else [])
+
+
+def _quarter_rows(sources: dict, m: dict) -> list[dict]:
+    """Reconciliation rows of the reported quarter's months."""
+    year, q = int(m["quarter"][:4]), int(m["quarter"][-1])
+    months = {f"{year}-{3 * q - 2 + i:02d}" for i in range(3)}
+    return [r for r in sources.get("reconciliation", []) if r["Month"] in months]

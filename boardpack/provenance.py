@@ -36,14 +36,21 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def _inputs(tables: Tables) -> list[dict]:
+    """Every input file with its hash: the five table files, or every file of a raw folder."""
+    if tables.files:
+        return [{"table": p.parent.name, "file": p.name, "path": str(p.resolve()), "sha256": sha256(p),
+                 "bytes": p.stat().st_size, "rows": None} for p in tables.files]
+    return [{"table": name, "file": path.name, "path": str(path.resolve()), "sha256": sha256(path),
+             "bytes": path.stat().st_size, "rows": int(len(tables[name]))} for name, path in tables.sources.items()]
+
+
 def collect(tables: Tables, contracts: dict, cfg: Config, parameters: dict) -> dict:
     """Everything the manifest and the appendix say about a run's inputs and code."""
     config_path = Path(cfg.path) if cfg.path else None
     return {
         "parameters": parameters,
-        "inputs": [{"table": name, "file": path.name, "path": str(path.resolve()), "sha256": sha256(path),
-                    "bytes": path.stat().st_size, "rows": int(len(tables[name]))}
-                   for name, path in tables.sources.items()],
+        "inputs": _inputs(tables),
         "contracts": {name: {"version": c.version, "file": c.path.name, "sha256": sha256(c.path)}
                       for name, c in contracts.items()},
         "price_catalog": prices.catalog_version(),

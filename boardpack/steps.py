@@ -62,7 +62,8 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg = load_config(config)
-    tables = load_tables(data_dir)
+    quarter_end = Quarter.parse(quarter).end - pd.Timedelta(days=1) if quarter else None
+    tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end)
     q = resolve_quarter(tables["spend"], quarter, tables.sources["spend"])
     suites = contracts.load_contracts()
     gate = contracts.run_gate(tables, q, cfg.currency, suites)
@@ -71,6 +72,8 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
                                                     "config": cfg.path})
     write_json(gate.to_dict(), out / "validation.json")
     write_json(prov, out / "provenance.json")
+    if tables.report is not None:
+        write_json(tables.report, out / "sources.json")
     render_quality(gate.to_dict(), prov, cfg.company, out / "data-quality.html")
     (out / "tables").mkdir(exist_ok=True)
     for name in TABLES:
@@ -93,7 +96,7 @@ def compute(output_dir: str | Path, config: str | Path | None) -> dict:
     tables = read_tables(out)
     reference = _reference_models(cfg, tables["models"])
     result = metrics.quarter_metrics(tables, Quarter.parse(validation["quarter"]), cfg.targets, reference,
-                                     cfg.currency, validation["status"])
+                                     cfg.currency, validation["status"], cfg.scenarios)
     write_json(result, out / "metrics.json")
     return result
 

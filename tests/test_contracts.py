@@ -61,6 +61,7 @@ def test_warnings_render_a_provisional_pack_stamped_on_every_page(sample_data, t
     assert metrics["status"] == "PROVISIONAL"
     pages = [p.extract_text() for p in PdfReader(pack / "board-pack.pdf").pages]
     assert all("PROVISIONAL – data warnings, see appendix" in text for text in pages)
+    assert all(text.count("PROVISIONAL") >= 2 for text in pages)  # the header line and the watermark
     validation = json.loads((pack / "validation.json").read_text())
     failed = [c for c in validation["checks"] if not c["success"]]
     assert [(c["table"], c["column"], c["severity"]) for c in failed] == [("outcomes", "Owner", "warning")]

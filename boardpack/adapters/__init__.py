@@ -1,0 +1,130 @@
+"""Source adapters: each reads one kind of export and emits canonical rows.
+
+A raw data folder has one subfolder per source (`focus/`, `openai/`, `anthropic/`, `litellm/`,
+`m365_copilot/`, `github_copilot/`, `outcomes/`, `use_cases/`). Each adapter module exposes
+
+    read(folder: Path, settings: Settings) -> SourceData
+
+and knows nothing of the others. `boardpack.sources` runs the adapters of the subfolders present, then
+attributes spend to use cases, picks the source of truth per provider (no double counting), converts
+currencies and reconciles billed cost against usage priced at list price.
+
+Contract for every adapter:
+- `spend`: FOCUS-shaped rows with every column of `schema.SPEND_COLUMNS` (missing values as null) plus
+  `SOURCE_COLUMNS`. Timestamps are tz-naive UTC `datetime64`; ChargePeriodEnd is exclusive. Money stays
+  in the row's BillingCurrency (upper-case ISO 4217); conversion happens later. Token rows have
+  x_SpendModality `api_tokens`, x_Model, x_TokenType (`TOKEN_TYPES`), ConsumedQuantity in tokens.
+  x_UseCaseId / x_BusinessUnit are filled only when the source names them outright (a `use_case` tag);
+  otherwise x_AttributionKey carries what the source knows (e.g. `openai.project:proj_abc`) and the
+  attribution map decides.
+- `usage`: token volumes for reconciliation, `USAGE_COLUMNS`, one row per day x provider x model x token
+  type x attribution key (empty frame when the source has none).
+- `seats`, `outcomes`, `use_cases`: canonical tables (`schema`) or None.
+- `fixes`: how many values were normalised, per rule (shown on the data-quality page).
+- Anything that cannot be read safely raises `boardpack.exceptions.InputError` naming file, line/row,
+  column, the rule and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..schema import SPEND_COLUMNS
+
+SOURCES = ("focus", "openai", "anthropic", "litellm", "m365_copilot", "github_copilot", "outcomes", "use_cases")
+
+# Extra columns every adapter adds to its spend rows; dropped before the canonical table is published.
+SOURCE_COLUMNS = {
+    "x_Source": "string",          # adapter name, e.g. "openai"
+    "x_SourceFile": "string",      # file name the row came from
+    "x_AttributionKey": "string",  # "<source>.<kind>:<value>", e.g. "litellm.team:team-42"; null if none
+    "x_ServiceTier": "string",     # standard, batch, flex, priority... where the source says
+}
+
+USAGE_COLUMNS = {
+    "Day": "datetime",
+    "ProviderName": "string",
+    "x_Model": "string",
+    "x_TokenType": "string",
+    "Tokens": "number",
+    "Requests": "number",
+    "x_AttributionKey": "string",
+    "x_ServiceTier": "string",
+    "x_Source": "string",
+}
+
+# Token types beyond input/output that raw sources report separately.
+TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What adapters may need from the configuration."""
+
+    # FOCUS: rows kept besides ServiceCategory "AI and Machine Learning": regexes on ServiceName / SkuId
+    focus_service_patterns: tuple[str, ...] = (r"(?i)bedrock", r"(?i)openai", r"(?i)vertex ai", r"(?i)gemini",
+                                               r"(?i)cognitive services", r"(?i)ai foundry", r"(?i)sagemaker")
+    focus_sku_patterns: tuple[str, ...] = (r"(?i)token",)
+    # Seat products: list price per seat and month when the source carries no price
+    seat_prices: dict = field(default_factory=lambda: {"Microsoft 365 Copilot": 30.0, "GitHub Copilot Business": 19.0,
+                                                        "GitHub Copilot Enterprise": 39.0})
+
+
+@dataclass
+class SourceData:
+    name: str
+    files: list[Path] = field(default_factory=list)
+    spend: pd.DataFrame | None = None
+    usage: pd.DataFrame | None = None
+    seats: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None
+    use_cases: pd.DataFrame | None = None
+    fixes: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+def empty_spend() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if t == "datetime" else float if t == "number" else "str")
+                         for c, t in {**SPEND_COLUMNS, **SOURCE_COLUMNS}.items()})
+
+
+def empty_usage() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if t == "datetime" else float if t == "number" else "str")
+                         for c, t in USAGE_COLUMNS.items()})
+
+
+def spend_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows (dicts with any subset of the spend and source columns) as a frame with every column, in order."""
+    frame = empty_spend()
+    if not rows:
+        return frame
+    data = pd.DataFrame(rows)
+    out = pd.DataFrame({c: data[c] if c in data else pd.Series([None] * len(data)) for c in frame.columns})
+    for column, kind in {**SPEND_COLUMNS, **SOURCE_COLUMNS}.items():
+        if kind == "number":
+            out[column] = pd.to_numeric(out[column], errors="raise").astype(float)
+        elif kind == "datetime":
+            out[column] = pd.to_datetime(out[column], utc=True).dt.tz_localize(None).astype("datetime64[us]")
+    return out
+
+
+def usage_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = empty_usage()
+    if not rows:
+        return frame
+    data = pd.DataFrame(rows)
+    out = pd.DataFrame({c: data[c] if c in data else pd.Series([None] * len(data)) for c in frame.columns})
+    out["Day"] = pd.to_datetime(out["Day"], utc=True).dt.tz_localize(None).astype("datetime64[us]")
+    out["Tokens"] = pd.to_numeric(out["Tokens"]).astype(float)
+    out["Requests"] = pd.to_numeric(out["Requests"]).astype(float)
+    return out
+
+
+def files_in(folder: Path, *patterns: str) -> list[Path]:
+    """Files of a source folder matching any pattern, sorted; hidden files skipped."""
+    found = {p for pattern in patterns for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith(".")}
+    return sorted(found)

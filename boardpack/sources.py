@@ -1,0 +1,323 @@
+"""Raw data folders: run the adapters of the sources present and assemble the canonical tables.
+
+Steps, in order, each visible in `sources.json` and on the data-quality page:
+1. every adapter reads its subfolder (`adapters/`), counting what it normalised;
+2. attribution: spend the source did not tie to a use case is mapped through `reference/attribution.csv`
+   (key -> use case, business unit); what stays unmapped is kept and reported as unattributed;
+3. source of truth: when several sources report the same provider, one counts (configuration
+   `[sources] truth`, default billing exports before gateway logs); the others reconcile;
+4. currencies: every amount is converted to the reporting currency with `reference/fx_rates.csv`;
+   a currency without a rate stops the run;
+5. the model catalog is built for every model seen: tier from the tier map, list prices from the price
+   catalog in force at the quarter's end, negotiated prices (`reference/negotiated_prices.csv`) first;
+6. reconciliation per provider and month: billed cost against usage priced at the price in force.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import prices
+from .adapters import SOURCES, Settings, SourceData, empty_usage
+from .exceptions import ContractError, InputError
+from .schema import COLUMNS, TIERS
+
+REFERENCE = "reference"
+# When a provider appears in several sources and the configuration names none: billing exports first.
+DEFAULT_PRIORITY = ("focus", "openai", "anthropic", "m365_copilot", "github_copilot", "litellm")
+ADAPTER_MODULES = {"focus": "focus", "openai": "openai", "anthropic": "anthropic", "litellm": "litellm",
+                   "m365_copilot": "m365", "github_copilot": "github", "outcomes": "sheets", "use_cases": "sheets"}
+
+
+@dataclass
+class Assembled:
+    frames: dict[str, pd.DataFrame]
+    files: list[Path]
+    report: dict = field(default_factory=dict)
+
+
+def is_raw(data_dir: Path) -> bool:
+    """A raw folder has source subfolders instead of canonical table files."""
+    return any((data_dir / s).is_dir() for s in SOURCES) and not any(data_dir.glob("spend.*"))
+
+
+def run_adapters(data_dir: Path, settings: Settings) -> dict[str, SourceData]:
+    results = {}
+    for source in SOURCES:
+        folder = data_dir / source
+        if not folder.is_dir():
+            continue
+        module = importlib.import_module(f".adapters.{ADAPTER_MODULES[source]}", __package__)
+        if source == "outcomes":
+            results[source] = module.read_outcomes(folder, settings)
+        elif source == "use_cases":
+            results[source] = module.read_use_cases(folder, settings)
+        else:
+            results[source] = module.read(folder, settings)
+    return results
+
+
+# --- 2. attribution ----------------------------------------------------------------------------------
+
+def read_attribution(path: Path) -> pd.DataFrame:
+    """Key -> UseCaseId, BusinessUnit. Keys are exact (`openai.project:proj_abc`) or globs (`litellm.team:cs-*`)."""
+    if not path.exists():
+        return pd.DataFrame(columns=["Key", "UseCaseId", "BusinessUnit"])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"Key", "UseCaseId"} - set(frame.columns)
+    if missing:
+        raise InputError(path, f"missing column(s) {sorted(missing)}", "the header must be Key,UseCaseId,BusinessUnit.")
+    if "BusinessUnit" not in frame:
+        frame["BusinessUnit"] = ""
+    return frame.replace("", None)
+
+
+def attribute(spend: pd.DataFrame, mapping: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill x_UseCaseId / x_BusinessUnit from the mapping; return the spend and the unmapped keys with their cost."""
+    spend = spend.copy()
+    todo = spend["x_UseCaseId"].isna() & spend["x_AttributionKey"].notna()
+    exact = mapping[~mapping["Key"].str.contains(r"[*?\[]", regex=True)].set_index("Key")
+    globs = mapping[mapping["Key"].str.contains(r"[*?\[]", regex=True)]
+    for key in spend.loc[todo, "x_AttributionKey"].unique():
+        row = exact.loc[key] if key in exact.index else next(
+            (r for _, r in globs.iterrows() if fnmatch.fnmatchcase(key, r["Key"])), None)
+        if row is None:
+            continue
+        hit = todo & (spend["x_AttributionKey"] == key)
+        spend.loc[hit, "x_UseCaseId"] = row["UseCaseId"]
+        if row.get("BusinessUnit") is not None:
+            spend.loc[hit & spend["x_BusinessUnit"].isna(), "x_BusinessUnit"] = row["BusinessUnit"]
+    left = spend[spend["x_UseCaseId"].isna()]
+    unmapped = (left.groupby(left["x_AttributionKey"].fillna("(no key)"))["EffectiveCost"].sum()
+                .sort_values(ascending=False).rename("cost").reset_index())
+    return spend, unmapped
+
+
+# --- 3. source of truth --------------------------------------------------------------------------------
+
+def choose_truth(spend: pd.DataFrame, configured: dict[str, str]) -> dict[str, str]:
+    """Provider -> the source whose cost counts."""
+    truth = {}
+    for provider, sources in spend.groupby("ProviderName")["x_Source"].unique().items():
+        wanted = configured.get(provider)
+        if wanted and wanted in sources:
+            truth[provider] = wanted
+        else:
+            truth[provider] = min(sources, key=lambda s: DEFAULT_PRIORITY.index(s) if s in DEFAULT_PRIORITY else 99)
+    return truth
+
+
+def split_by_truth(spend: pd.DataFrame, truth: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counted = spend["x_Source"] == spend["ProviderName"].map(truth)
+    return spend[counted], spend[~counted]
+
+
+# --- 4. currencies ---------------------------------------------------------------------------------------
+
+MONEY = ("ListUnitPrice", "ListCost", "ContractedCost", "EffectiveCost", "BilledCost")
+
+
+def read_fx(path: Path) -> pd.DataFrame:
+    """Currency, Rate (reporting-currency units per one unit of Currency), Date (in force from)."""
+    if not path.exists():
+        return pd.DataFrame(columns=["Currency", "Rate", "Date"])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"Currency", "Rate", "Date"} - set(frame.columns)
+    if missing:
+        raise InputError(path, f"missing column(s) {sorted(missing)}", "the header must be Currency,Rate,Date.")
+    frame["Currency"] = frame["Currency"].str.strip().str.upper()
+    frame["Rate"] = pd.to_numeric(frame["Rate"], errors="coerce")
+    frame["Date"] = pd.to_datetime(frame["Date"], errors="coerce")
+    bad = frame[frame["Rate"].isna() | (frame["Rate"] <= 0) | frame["Date"].isna()]
+    if len(bad):
+        line = int(bad.index[0]) + 2
+        raise InputError(path, f"rate or date not readable: {bad.iloc[0].to_dict()}",
+                         "write Rate as a positive number and Date as YYYY-MM-DD.", line=line)
+    return frame.sort_values("Date")
+
+
+def convert(spend: pd.DataFrame, fx: pd.DataFrame, currency: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Convert every amount to `currency` at the latest rate dated on or before the charge (else the earliest)."""
+    spend = spend.copy()
+    spend["BillingCurrency"] = spend["BillingCurrency"].str.upper()
+    used = []
+    for other in sorted(set(spend["BillingCurrency"].dropna()) - {currency}):
+        rates = fx[fx["Currency"] == other]
+        rows = spend["BillingCurrency"] == other
+        if rates.empty:
+            files = sorted(set(spend.loc[rows, "x_SourceFile"].dropna()))[:3]
+            raise ContractError(
+                f"[CRITICAL] spend in {other} ({rows.sum()} rows, e.g. from {', '.join(files)}) has no exchange rate "
+                f"to {currency}.\n   how to fix: add a line '{other},<rate>,<YYYY-MM-DD>' to {REFERENCE}/fx_rates.csv "
+                f"(Rate = {currency} per 1 {other}).")
+        starts = spend.loc[rows, "ChargePeriodStart"]
+        idx = rates["Date"].searchsorted(starts, side="right") - 1
+        rate = rates["Rate"].to_numpy()[idx.clip(min=0)]
+        for column in MONEY:
+            spend.loc[rows, column] = spend.loc[rows, column] * rate
+        spend.loc[rows, "BillingCurrency"] = currency
+        for r in rates.itertuples():
+            used.append({"currency": other, "rate": float(r.Rate), "date": r.Date.date().isoformat(), "to": currency})
+    return spend, used
+
+
+# --- 5. model catalog --------------------------------------------------------------------------------------
+
+def read_negotiated(path: Path) -> pd.DataFrame:
+    """Provider, Model, TokenType, PricePerMTok, ValidFrom: contracted prices that override list prices."""
+    if not path.exists():
+        return pd.DataFrame(columns=["Provider", "Model", "TokenType", "PricePerMTok", "ValidFrom"])
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"Provider", "Model", "TokenType", "PricePerMTok", "ValidFrom"} - set(frame.columns)
+    if missing:
+        raise InputError(path, f"missing column(s) {sorted(missing)}",
+                         "the header must be Provider,Model,TokenType,PricePerMTok,ValidFrom.")
+    frame["PricePerMTok"] = pd.to_numeric(frame["PricePerMTok"], errors="coerce")
+    frame["ValidFrom"] = pd.to_datetime(frame["ValidFrom"], errors="coerce")
+    if frame["PricePerMTok"].isna().any() or frame["ValidFrom"].isna().any():
+        line = int(frame.index[frame["PricePerMTok"].isna() | frame["ValidFrom"].isna()][0]) + 2
+        raise InputError(path, "price or date not readable", "write PricePerMTok as a number, ValidFrom as YYYY-MM-DD.",
+                         line=line)
+    return frame.sort_values("ValidFrom")
+
+
+def price_in_force(provider: str, model: str, token_type: str, at: pd.Timestamp, negotiated: pd.DataFrame) -> tuple[float | None, str]:
+    """USD per million tokens in force at `at`: negotiated if the file has one, else the catalog's list price."""
+    deal = negotiated[(negotiated["Model"] == model) & (negotiated["TokenType"] == token_type)
+                      & (negotiated["ValidFrom"] <= at)
+                      & ((negotiated["Provider"] == provider) | (negotiated["Provider"] == "*"))]
+    if len(deal):
+        return float(deal["PricePerMTok"].iloc[-1]), "negotiated"
+    listed = prices.token_prices(provider, model, at.to_pydatetime())
+    if not listed:
+        return None, "missing"
+    return listed.get(token_type) if listed.get(token_type) is not None else listed.get("input"), "list"
+
+
+def model_catalog(spend: pd.DataFrame, tier_map: pd.DataFrame, at: pd.Timestamp,
+                  negotiated: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """One row per model in the token spend; unknown models are kept with empty prices and listed."""
+    tokens = spend[spend["x_SpendModality"] == "api_tokens"].dropna(subset=["x_Model"])
+    seen = tokens.groupby("x_Model")["ProviderName"].agg(lambda s: s.value_counts().index[0])
+    tiers = tier_map.set_index("Model")
+    rows, missing = [], []
+    for model, provider in seen.items():
+        known = model in tiers.index
+        inp, source = price_in_force(provider, model, "input", at, negotiated)
+        out, _ = price_in_force(provider, model, "output", at, negotiated)
+        if inp is None:
+            missing.append({"model": model, "provider": provider, "reason": "not in the price catalog",
+                            "spend": float(tokens.loc[tokens["x_Model"] == model, "EffectiveCost"].sum())})
+        if not known:
+            missing.append({"model": model, "provider": provider, "reason": "not in the tier map",
+                            "spend": float(tokens.loc[tokens["x_Model"] == model, "EffectiveCost"].sum())})
+        rows.append({"Model": model, "Provider": tiers.at[model, "Provider"] if known else provider,
+                     "Family": tiers.at[model, "Family"] if known else None,
+                     "Tier": tiers.at[model, "Tier"] if known else None,
+                     "OpenWeights": bool(tiers.at[model, "OpenWeights"]) if known else False,
+                     "InputPricePerMTok": inp, "OutputPricePerMTok": out,
+                     "PriceSource": None if inp is None else
+                     f"{'negotiated (reference/negotiated_prices.csv)' if source == 'negotiated' else prices.catalog_version()} "
+                     f"@ {at.date().isoformat()}"})
+    # Reference models of the tier map stay available for re-tiering even when nothing runs on them.
+    for model, row in tiers.iterrows():
+        if model in seen.index or row["Tier"] not in TIERS:
+            continue
+        inp, _ = price_in_force(row["Provider"], row.get("CatalogModel") or model, "input", at, negotiated)
+        out, _ = price_in_force(row["Provider"], row.get("CatalogModel") or model, "output", at, negotiated)
+        if inp is None:
+            continue
+        rows.append({"Model": model, "Provider": row["Provider"], "Family": row["Family"], "Tier": row["Tier"],
+                     "OpenWeights": bool(row["OpenWeights"]), "InputPricePerMTok": inp, "OutputPricePerMTok": out,
+                     "PriceSource": f"{prices.catalog_version()} @ {at.date().isoformat()}"})
+    return pd.DataFrame(rows, columns=list(COLUMNS["models"])), missing
+
+
+# --- 6. reconciliation --------------------------------------------------------------------------------------
+
+def reconcile(counted: pd.DataFrame, shadow: pd.DataFrame, usage: pd.DataFrame, negotiated: pd.DataFrame) -> pd.DataFrame:
+    """Per provider and month: billed token cost against usage priced at the price in force, with the variance."""
+    billed = counted[counted["x_SpendModality"] == "api_tokens"].assign(
+        Month=lambda d: d["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp())
+    billed = billed.groupby(["ProviderName", "Month"])["EffectiveCost"].sum().rename("billed")
+    usage = usage.assign(Month=usage["Day"].dt.to_period("M").dt.to_timestamp())
+    priced = []
+    for (provider, model, token_type, month), tokens in usage.groupby(
+            ["ProviderName", "x_Model", "x_TokenType", "Month"])["Tokens"].sum().items():
+        price, _ = price_in_force(provider, model, token_type, month + pd.offsets.MonthEnd(0), negotiated)
+        priced.append({"ProviderName": provider, "Month": month, "tokens": tokens,
+                       "usage_cost": None if price is None else tokens / 1e6 * price, "unpriced": price is None})
+    used = pd.DataFrame(priced, columns=["ProviderName", "Month", "tokens", "usage_cost", "unpriced"])
+    used = used.groupby(["ProviderName", "Month"]).agg(tokens=("tokens", "sum"), usage_cost=("usage_cost", "sum"),
+                                                       unpriced=("unpriced", "any"))
+    shadow_cost = (shadow.assign(Month=lambda d: d["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp())
+                   .groupby(["ProviderName", "Month"])["EffectiveCost"].sum().rename("other_sources"))
+    out = pd.concat([billed, used, shadow_cost], axis=1).reset_index()
+    out["variance"] = out["billed"] - out["usage_cost"]
+    out["variance_share"] = out["variance"] / out["usage_cost"].where(out["usage_cost"] > 0)
+    return out.sort_values(["ProviderName", "Month"], ignore_index=True)
+
+
+# --- assembly -------------------------------------------------------------------------------------------------
+
+def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, settings: Settings | None = None,
+             quarter_end: pd.Timestamp | None = None) -> Assembled:
+    """The canonical tables of a raw folder, and the report of how they were made."""
+    settings = settings or Settings()
+    results = run_adapters(data_dir, settings)
+    ref = data_dir / REFERENCE
+    spend = pd.concat([r.spend for r in results.values() if r.spend is not None and len(r.spend)], ignore_index=True) \
+        if any(r.spend is not None and len(r.spend) for r in results.values()) else None
+    if spend is None:
+        raise InputError(data_dir, "no spend found in any source folder",
+                         f"add at least one of {', '.join(s + '/' for s in SOURCES[:6])} with exports in it.")
+    usage = pd.concat([r.usage for r in results.values() if r.usage is not None and len(r.usage)] or [empty_usage()],
+                      ignore_index=True)
+    spend, unmapped = attribute(spend, read_attribution(ref / "attribution.csv"))
+    truth = choose_truth(spend, truth_config or {})
+    fx = read_fx(ref / "fx_rates.csv")
+    spend, rates = convert(spend, fx, currency)
+    counted, shadow = split_by_truth(spend, truth)
+    negotiated = read_negotiated(ref / "negotiated_prices.csv")
+    tier_map = prices.load_tier_map(ref / "model_tiers.csv" if (ref / "model_tiers.csv").exists() else None)
+    end = quarter_end if quarter_end is not None else counted["ChargePeriodStart"].max()
+    models, unpriced = model_catalog(counted, tier_map, pd.Timestamp(end), negotiated)
+    recon = reconcile(counted, shadow, usage, negotiated)
+    frames = {
+        "spend": counted[list(COLUMNS["spend"])].reset_index(drop=True),
+        "seats": _concat([r.seats for r in results.values()], "seats"),
+        "outcomes": _concat([r.outcomes for r in results.values()], "outcomes"),
+        "use_cases": _concat([r.use_cases for r in results.values()], "use_cases"),
+        "models": models,
+    }
+    fixes = Counter()
+    for r in results.values():
+        fixes.update({f"{r.name}: {rule}": n for rule, n in r.fixes.items()})
+    files = sorted({f for r in results.values() for f in r.files} | {p for p in ref.glob("*") if p.is_file()})
+    report = {
+        "sources": {name: {"files": len(r.files), "spend_rows": 0 if r.spend is None else len(r.spend),
+                           "usage_rows": 0 if r.usage is None else len(r.usage), "notes": r.notes}
+                    for name, r in results.items()},
+        "fixes": dict(sorted(fixes.items())),
+        "truth": truth,
+        "shadow_rows": int(len(shadow)),
+        "unmapped": unmapped.to_dict(orient="records"),
+        "fx_rates": rates,
+        "unpriced_models": unpriced,
+        "reconciliation": recon.assign(Month=recon["Month"].dt.strftime("%Y-%m")).to_dict(orient="records"),
+    }
+    return Assembled(frames, files, report)
+
+
+def _concat(frames: list, table: str) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=float if t == "number" else "datetime64[us]" if t == "datetime" else "str")
+                             for c, t in COLUMNS[table].items()})
+    return pd.concat([f[list(COLUMNS[table])] for f in frames], ignore_index=True)
