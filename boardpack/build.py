@@ -97,42 +97,50 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
               "output_dir": str(staging)}
     report = on_step or (lambda step: None)
     try:
-        t = time.perf_counter()
-        run_notebook("01-validate", staging, params)
-        v = json.loads((staging / "validation.json").read_text())
-        report(Step("validate", time.perf_counter() - t,
-                    f"{v['summary']['passed']}/{v['summary']['checks']} checks passed, "
-                    f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}"))
-
-        t = time.perf_counter()
-        run_notebook("02-metrics", staging, params)
-        m = json.loads((staging / "metrics.json").read_text())
-        report(Step("metrics", time.perf_counter() - t,
-                    f"value multiple {m['value_multiple']:.2f}x, workload fit {m['workload_fit']:.1%}, "
-                    f"portable {m['portable_spend_share']:.1%}"))
-
-        t = time.perf_counter()
-        pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
-        context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
-                   "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
-                   "paper": cfg.paper, "branding": cfg.branding}
-        html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
-        pages = render.html_to_pdf(html, staging / "board-pack.pdf")
-        report(Step("render", time.perf_counter() - t, f"{pages} pages, {m['status']}"))
-
-        write_manifest(staging, params | {"generated": generated})
-        target = publish(staging, reports / m["quarter"])
-        report(Step("publish", 0.0, f"{target}"))
+        with _step("validate", report) as step:
+            run_notebook("01-validate", staging, params)
+            v = _read(staging, "validation")
+            step.summary = (f"{v['summary']['passed']}/{v['summary']['checks']} checks passed, "
+                            f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}")
+        with _step("metrics", report) as step:
+            run_notebook("02-metrics", staging, params)
+            m = _read(staging, "metrics")
+            step.summary = (f"value multiple {m['value_multiple']:.2f}x, workload fit {m['workload_fit']:.1%}, "
+                            f"portable {m['portable_spend_share']:.1%}")
+        with _step("render", report) as step:
+            pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
+            context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
+                       "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
+                       "paper": cfg.paper, "branding": cfg.branding}
+            html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
+            step.summary = f"{render.html_to_pdf(html, staging / 'board-pack.pdf')} pages, {m['status']}"
+        with _step("publish", report) as step:
+            write_manifest(staging, params | {"generated": generated})
+            target = publish(staging, reports / m["quarter"])
+            step.summary = str(target)
         return target
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
+@contextlib.contextmanager
+def _step(name: str, report: Callable[[Step], None]):
+    """Time a stage and report its one-line summary when it succeeds."""
+    step = Step(name, 0.0, "")
+    started = time.perf_counter()
+    yield step
+    step.seconds = time.perf_counter() - started
+    report(step)
+
+
+def _read(folder: Path, name: str) -> dict:
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+
+
 def write_manifest(out: Path, parameters: dict) -> Path:
     """manifest.json: parameters, inputs, contracts, prices, packages, code, and the hash of every output."""
-    prov = json.loads((out / "provenance.json").read_text())
-    metrics = json.loads((out / "metrics.json").read_text())
+    prov, metrics = _read(out, "provenance"), _read(out, "metrics")
     outputs = {str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size}
                for p in sorted(out.rglob("*")) if p.is_file() and p.name != "manifest.json"}
     manifest = {"quarter": metrics["quarter"], "status": metrics["status"], "currency": metrics["currency"],

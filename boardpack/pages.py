@@ -104,10 +104,15 @@ def headlines(m: dict) -> list[str]:
         out.append(f"Unit cost per million tokens {fmt.pct(unit, signed=True)}, token volume "
                    f"{fmt.pct(vol, signed=True)}, token spend {fmt.pct(tok, signed=True)}: cheaper tokens, "
                    f"used far more.")
+    biggest = max(m["retiering"], key=lambda r: r["savings"]) if m["retiering"] else None
+    names = {u["use_case"]: u["name"] for u in m["use_cases"]}
     out.append(f"Right-sizing is worth {fmt.money(m['rightsizing_opportunity'], cur)} a quarter "
                f"({fmt.money(m['rightsizing_opportunity'] * 4, cur)} a year): "
                f"{fmt.money(m['retiering_savings'], cur)} from re-tiering models and "
-               f"{fmt.money(m['idle_seat_cost'], cur)} of idle seats.")
+               f"{fmt.money(m['idle_seat_cost'], cur)} of idle seats"
+               + (f"; the biggest single saving is {names.get(biggest['use_case'], biggest['use_case'])} moving from "
+                  f"{biggest['model']} to {biggest['reference_model']} ({fmt.money(biggest['savings'], cur)})."
+                  if biggest else "."))
     out.append(f"{fmt.pct(m['unattributed_spend_share'])} of spend has no evidence of value "
                f"(no use case, or no outcome recorded this quarter).")
     out.append(f"{fmt.pct(m['portable_spend_share'])} of spend could switch provider; "

@@ -98,3 +98,16 @@ def test_cover_carries_the_configured_logo(tmp_path):
     cfg = Config(company="Acme", branding={"logo": str(logo)})
     html = pages.cover({"quarter": "2026-Q3", "status": "FINAL", "currency": "USD"}, cfg, "2026-10-01").data
     assert 'class="bp-cover-logo" src="data:image/svg+xml;base64,' in html
+
+
+def test_fonts_are_embedded(pack):
+    fonts = {}
+    for page in pack["reader"].pages:
+        for name, ref in (page["/Resources"].get("/Font") or {}).items():
+            font = ref.get_object()
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")
+            fonts[font.get("/BaseFont")] = descriptor.get_object() if descriptor else {}
+    assert fonts
+    for base, descriptor in fonts.items():
+        assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), base

@@ -87,24 +87,18 @@ class SourceData:
     notes: list[str] = field(default_factory=list)
 
 
-def empty_spend() -> pd.DataFrame:
+def _empty(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if t == "datetime" else float if t == "number" else "str")
-                         for c, t in {**SPEND_COLUMNS, **SOURCE_COLUMNS}.items()})
+                         for c, t in columns.items()})
 
 
-def empty_usage() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if t == "datetime" else float if t == "number" else "str")
-                         for c, t in USAGE_COLUMNS.items()})
-
-
-def spend_frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows (dicts with any subset of the spend and source columns) as a frame with every column, in order."""
-    frame = empty_spend()
+def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    """Rows (dicts with any subset of `columns`) as a frame with every column, in order, typed."""
     if not rows:
-        return frame
+        return _empty(columns)
     data = pd.DataFrame(rows)
-    out = pd.DataFrame({c: data[c] if c in data else pd.Series([None] * len(data)) for c in frame.columns})
-    for column, kind in {**SPEND_COLUMNS, **SOURCE_COLUMNS}.items():
+    out = pd.DataFrame({c: data[c] if c in data else pd.Series([None] * len(data)) for c in columns})
+    for column, kind in columns.items():
         if kind == "number":
             out[column] = pd.to_numeric(out[column], errors="raise").astype(float)
         elif kind == "datetime":
@@ -112,16 +106,22 @@ def spend_frame(rows: list[dict]) -> pd.DataFrame:
     return out
 
 
+def empty_spend() -> pd.DataFrame:
+    return _empty({**SPEND_COLUMNS, **SOURCE_COLUMNS})
+
+
+def empty_usage() -> pd.DataFrame:
+    return _empty(USAGE_COLUMNS)
+
+
+def spend_frame(rows: list[dict]) -> pd.DataFrame:
+    """Spend rows as a frame with every spend and source column, in order."""
+    return _typed(rows, {**SPEND_COLUMNS, **SOURCE_COLUMNS})
+
+
 def usage_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = empty_usage()
-    if not rows:
-        return frame
-    data = pd.DataFrame(rows)
-    out = pd.DataFrame({c: data[c] if c in data else pd.Series([None] * len(data)) for c in frame.columns})
-    out["Day"] = pd.to_datetime(out["Day"], utc=True).dt.tz_localize(None).astype("datetime64[us]")
-    out["Tokens"] = pd.to_numeric(out["Tokens"]).astype(float)
-    out["Requests"] = pd.to_numeric(out["Requests"]).astype(float)
-    return out
+    """Usage rows as a frame with every usage column, in order."""
+    return _typed(rows, USAGE_COLUMNS)
 
 
 def files_in(folder: Path, *patterns: str) -> list[Path]:
