@@ -10,7 +10,7 @@ CONFIG ?= config/boardpack.toml
 QUARTER ?=
 REPORTS ?= reports
 
-.PHONY: help venv system-deps quarterly-report sample test lab lock clean
+.PHONY: help venv system-deps quarterly-report sample test lab lock clean email scheduled-report
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -18,6 +18,15 @@ help: ## List the targets with one line each
 
 quarterly-report: venv ## Render the board pack (latest complete quarter; QUARTER=2026-Q2 DATA=path for others)
 	$(BIN)/boardpack build $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)"
+
+email: venv ## Email the published pack (QUARTER=2026-Q3; DRY_RUN=1 writes .eml only; GROUP=board; RESEND=1)
+	$(BIN)/boardpack send --quarter "$(QUARTER)" --reports "$(REPORTS)" $(if $(RECIPIENTS),--recipients "$(RECIPIENTS)") \
+		$(foreach g,$(GROUP),--group $(g)) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) \
+		$(if $(filter 1 yes true,$(ALLOW_PROVISIONAL)),--allow-provisional) $(if $(filter 1 yes true,$(RESEND)),--resend)
+
+scheduled-report: venv ## For cron: render the pack; if the build fails, email the error report to the analysts
+	$(BIN)/boardpack scheduled $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
+		$(if $(RECIPIENTS),--recipients "$(RECIPIENTS)")
 
 test: venv ## Run every test (unit, contracts, bad input, end to end)
 	$(BIN)/python -m pytest

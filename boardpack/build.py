@@ -28,6 +28,7 @@ from .steps import write_json
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
+SEND_LOG = "send-log.jsonl"  # written by `boardpack send`; survives a rebuild of the quarter
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
 USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError"}
 
@@ -151,6 +152,8 @@ def write_manifest(out: Path, parameters: dict) -> Path:
 
 def publish(staging: Path, target: Path) -> Path:
     """Move the staging folder into place; an earlier pack of the quarter is replaced only now."""
+    if (target / SEND_LOG).exists():  # deliveries of earlier builds: never send the same pack twice
+        shutil.copy2(target / SEND_LOG, staging / SEND_LOG)
     _readable(staging)
     if target.exists():
         old = target.with_name(f".replaced-{target.name}-{os.getpid()}")

@@ -56,5 +56,112 @@ def sample(out_dir: Path = typer.Option(DEFAULT_DATA, "--out", help="Folder to w
     out.print(f"  [green]✓[/] sample    {len(paths)} tables written to {out_dir}")
 
 
+DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
+SYMBOLS = {"sent": "[green]✓ sent   [/]", "written": "[green]✓ written[/]", "skipped": "[dim]· skipped[/]",
+           "failed": "[bold red]✗ failed [/]"}
+
+
+@app.command()
+def send(
+    quarter: str = typer.Option("", help="Quarter of the published pack to send, e.g. 2026-Q3."),
+    group: Optional[list[str]] = typer.Option(None, help="Group of the recipients file to send to (repeatable). Default: the file's defaults.send list."),
+    recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML): people and groups."),
+    reports: Path = typer.Option(ROOT / "reports", help="Folder the packs are published in."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Write the messages as .eml files in <quarter>/outbox/ and send nothing."),
+    allow_provisional: bool = typer.Option(False, "--allow-provisional", help="Send a PROVISIONAL pack (the subject says so)."),
+    resend: bool = typer.Option(False, "--resend", help="Send again to recipients the send log says already have this pack."),
+) -> None:
+    """Email the quarter's published PDF to the distribution list, one message per recipient."""
+    from . import mail
+    from .exceptions import BoardpackError
+
+    try:
+        pack = mail.load_pack(reports, quarter, allow_provisional)
+        people = mail.load_recipients(recipients, group, "send")
+        settings = mail.smtp_settings(mail.read_env(), need_server=not dry_run)
+        verb = "writing" if dry_run else "sending"
+        out.print(f"[bold]boardpack[/] {verb} the {pack.quarter} pack ({pack.status}, {pack.attachment}, "
+                  f"SHA-256 {pack.sha256[:12]}…) to {len(people)} recipient(s)"
+                  + ("" if dry_run else f" via {settings.host}:{settings.port} ({settings.security})"))
+
+        def show(o):
+            out.print(f"  {SYMBOLS[o.result]} {o.recipient.name} <{o.recipient.address}>"
+                      + (f"  [dim]{o.detail}[/]" if o.detail and o.result != "failed" else "")
+                      + (f": {o.detail}" if o.result == "failed" else ""))
+
+        outcomes = mail.send_pack(pack, people, settings, resend=resend, dry_run=dry_run, report=show)
+    except BoardpackError as e:
+        err.print("[bold red]✗ Not sent.[/]")
+        typer.echo(str(e), err=True)
+        raise typer.Exit(getattr(e, "exit_code", 2))
+    count = {k: sum(o.result == k for o in outcomes) for k in ("sent", "written", "skipped", "failed")}
+    if dry_run:
+        out.print(f"Dry run: {count['written']} message(s) in {pack.folder / mail.OUTBOX}; nothing was sent.")
+    else:
+        out.print(f"Sent {count['sent']} of {count['sent'] + count['failed']}"
+                  + (f"; {count['skipped']} already had this pack (--resend to send again)" if count["skipped"] else "")
+                  + f". Send log: {pack.folder / mail.SEND_LOG}")
+    if count["failed"]:
+        failed = [o for o in outcomes if o.result == "failed"]
+        typer.echo(f"{len(failed)} recipient(s) not served:\n" + "\n".join(
+            f"  {o.recipient.address}: {o.detail}" for o in failed)
+            + "\nA re-run sends only to those not yet served.", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def scheduled(
+    quarter: Optional[str] = typer.Option(None, help="Quarter to report. Default: the latest complete quarter."),
+    data: Path = typer.Option(DEFAULT_DATA, help="Folder with the input tables."),
+    config: Path = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML)."),
+    reports: Path = typer.Option(ROOT / "reports", help="Folder the pack is published in."),
+    recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML)."),
+    group: Optional[list[str]] = typer.Option(None, help="Group to notify on failure (repeatable). Default: the file's defaults.notify list."),
+) -> None:
+    """For cron: build the pack as `build` does; if it fails, email the error report to the analysts."""
+    import traceback
+
+    from .exceptions import BoardpackError
+
+    try:
+        build(quarter=quarter, data=data, config=config, reports=reports)
+        return
+    except typer.Exit as stop:
+        # build printed the report and raised Exit from inside `except BoardpackError`: that error is the context
+        error = stop.__context__
+        if not stop.exit_code or not isinstance(error, BoardpackError):
+            raise
+        code, report = stop.exit_code, str(error)
+    except Exception as e:  # an unexpected crash must reach the analysts too
+        code, report = 3, "Unexpected error:\n" + "".join(traceback.format_exception(e))
+        typer.echo(report, err=True)
+    command = " ".join(["boardpack build", *(["--quarter", quarter] if quarter else []), "--data", str(data),
+                        "--config", str(config), "--reports", str(reports)])
+    _notify(reports, config, quarter, report, command, recipients, group)
+    raise typer.Exit(code)
+
+
+def _notify(reports: Path, config: Path, quarter, report: str, command: str, recipients: Path, group) -> None:
+    """Mail a failed build's report; a notice that cannot be sent is said on stderr, never hides the failure."""
+    from . import mail
+    from .config import load_config
+    from .exceptions import BoardpackError
+
+    try:
+        company = load_config(config).company
+    except BoardpackError:
+        company = "boardpack"
+    try:
+        people = mail.load_recipients(recipients, group, "notify")
+        outcomes = mail.notify_failure(reports, company, quarter, report, command, people,
+                                       mail.smtp_settings(mail.read_env()))
+    except BoardpackError as e:
+        err.print("[bold red]✗ The failure notice was not sent:[/]")
+        typer.echo(str(e), err=True)
+        return
+    for o in outcomes:
+        err.print(f"  {SYMBOLS[o.result]} failure notice to {o.recipient.address}" + (f": {o.detail}" if o.detail else ""))
+
+
 if __name__ == "__main__":
     app()

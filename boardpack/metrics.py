@@ -120,7 +120,11 @@ def tiered_tokens(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataF
 
 
 def retiering_cost(rows: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> pd.Series:
-    """Each row's token volume priced at list price on the reference model of its required tier."""
+    """Each row's token volume priced at list price on the reference model of its required tier.
+
+    Output tokens take the output price; every other token type (input, cached input, cache writes)
+    takes the input price, which overstates the reference cost of cached tokens: the saving is a floor.
+    """
     prices = models.set_index("Model")[["InputPricePerMTok", "OutputPricePerMTok"]]
     ref = rows["RequiredTier"].map(reference_models)
     unit = [prices.at[m, "OutputPricePerMTok" if t == "output" else "InputPricePerMTok"]

@@ -12,14 +12,16 @@ from .config import ROOT
 TEMPLATE = ROOT / "templates" / "data-quality.html.j2"
 
 
-def render_quality(validation: dict, provenance: dict, company: str, path: str | Path) -> Path:
+def render_quality(validation: dict, provenance: dict, company: str, path: str | Path,
+                   sources: dict | None = None) -> Path:
     """Write data-quality.html: self-contained, no scripts, no external assets."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pct=fmt.pct)
     env.globals["zip"] = zip
     checks = sorted(validation["checks"], key=lambda c: (c["success"], c["severity"] != "critical", c["table"]))
-    html = env.get_template(TEMPLATE.name).render(v=validation, checks=checks, prov=provenance, company=company)
+    html = env.get_template(TEMPLATE.name).render(v=validation, checks=checks, prov=provenance, company=company,
+                                                  sources=sources)
     path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path

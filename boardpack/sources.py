@@ -78,8 +78,8 @@ def read_attribution(path: Path) -> pd.DataFrame:
     return frame.replace("", None)
 
 
-def attribute(spend: pd.DataFrame, mapping: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fill x_UseCaseId / x_BusinessUnit from the mapping; return the spend and the unmapped keys with their cost."""
+def attribute(spend: pd.DataFrame, mapping: pd.DataFrame) -> pd.DataFrame:
+    """Fill x_UseCaseId / x_BusinessUnit from the mapping where the source named no use case."""
     spend = spend.copy()
     todo = spend["x_UseCaseId"].isna() & spend["x_AttributionKey"].notna()
     exact = mapping[~mapping["Key"].str.contains(r"[*?\[]", regex=True)].set_index("Key")
@@ -93,10 +93,14 @@ def attribute(spend: pd.DataFrame, mapping: pd.DataFrame) -> tuple[pd.DataFrame,
         spend.loc[hit, "x_UseCaseId"] = row["UseCaseId"]
         if row.get("BusinessUnit") is not None:
             spend.loc[hit & spend["x_BusinessUnit"].isna(), "x_BusinessUnit"] = row["BusinessUnit"]
+    return spend
+
+
+def unmapped(spend: pd.DataFrame) -> pd.DataFrame:
+    """Spend still without a use case, by attribution key, largest first."""
     left = spend[spend["x_UseCaseId"].isna()]
-    unmapped = (left.groupby(left["x_AttributionKey"].fillna("(no key)"))["EffectiveCost"].sum()
-                .sort_values(ascending=False).rename("cost").reset_index())
-    return spend, unmapped
+    return (left.groupby(left["x_AttributionKey"].fillna("(no key)"))["EffectiveCost"].sum()
+            .sort_values(ascending=False).rename("cost").reset_index())
 
 
 # --- 3. source of truth --------------------------------------------------------------------------------
@@ -279,10 +283,9 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
                          f"add at least one of {', '.join(s + '/' for s in SOURCES[:6])} with exports in it.")
     usage = pd.concat([r.usage for r in results.values() if r.usage is not None and len(r.usage)] or [empty_usage()],
                       ignore_index=True)
-    spend, unmapped = attribute(spend, read_attribution(ref / "attribution.csv"))
+    spend, rates = convert(spend, read_fx(ref / "fx_rates.csv"), currency)
+    spend = attribute(spend, read_attribution(ref / "attribution.csv"))
     truth = choose_truth(spend, truth_config or {})
-    fx = read_fx(ref / "fx_rates.csv")
-    spend, rates = convert(spend, fx, currency)
     counted, shadow = split_by_truth(spend, truth)
     negotiated = read_negotiated(ref / "negotiated_prices.csv")
     tier_map = prices.load_tier_map(ref / "model_tiers.csv" if (ref / "model_tiers.csv").exists() else None)
@@ -307,7 +310,7 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "fixes": dict(sorted(fixes.items())),
         "truth": truth,
         "shadow_rows": int(len(shadow)),
-        "unmapped": unmapped.to_dict(orient="records"),
+        "unmapped": unmapped(counted).to_dict(orient="records"),
         "fx_rates": rates,
         "unpriced_models": unpriced,
         "reconciliation": recon.assign(Month=recon["Month"].dt.strftime("%Y-%m")).to_dict(orient="records"),

@@ -74,7 +74,7 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     write_json(prov, out / "provenance.json")
     if tables.report is not None:
         write_json(tables.report, out / "sources.json")
-    render_quality(gate.to_dict(), prov, cfg.company, out / "data-quality.html")
+    render_quality(gate.to_dict(), prov, cfg.company, out / "data-quality.html", tables.report)
     (out / "tables").mkdir(exist_ok=True)
     for name in TABLES:
         frame = tables[name]

@@ -1,0 +1,638 @@
+"""Email the published board pack: recipients, refusals, composition, SMTP delivery and the send log.
+
+The pure part (recipients, subject, bodies, messages) takes plain values and returns values, so it can be
+tested and previewed without a server. The I/O part checks the published pack against its manifest,
+reads the SMTP settings from the environment (or a `.env` file), talks to the server with smtplib, one
+message per recipient, and records every delivery in `send-log.jsonl` in the quarter's folder, so that
+the same pack is never sent twice to the same person. The SMTP password lives only in the environment:
+it is never written to a message, a log or a report.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import hashlib
+import html
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+import time
+import tomllib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from . import fmt
+from .config import ROOT
+from .exceptions import BoardpackError
+
+DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
+DEFAULT_ENV_FILE = ROOT / ".env"
+SEND_LOG = "send-log.jsonl"
+NOTIFY_LOG = "notify-log.jsonl"
+OUTBOX = "outbox"
+TITLE = "AI value board pack"
+# The three headline metrics of the executive summary: key, label, formatter.
+HEADLINES = (("value_multiple", "Value multiple", fmt.multiple),
+             ("workload_fit", "Workload fit", fmt.pct),
+             ("portable_spend_share", "Portable spend", fmt.pct))
+RAG_COLOURS = {"green": "#1b7a3d", "amber": "#9a6a00", "red": "#b3261e"}
+SECURITY = ("starttls", "tls", "none")
+
+# An address as people type it in a distribution list: local@domain.tld, no display name, no spaces.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+
+
+class MailError(BoardpackError):
+    """The pack cannot be sent as asked (a refusal, bad recipients, bad SMTP settings); nothing was sent."""
+
+
+class NotAllSent(BoardpackError):
+    """Some recipients were not served; the message lists them with the reason."""
+
+    exit_code = 1
+
+
+# ----------------------------------------------------------------------------------------------- recipients
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    name: str
+    address: str
+    role: str = ""
+
+    @property
+    def header(self) -> str:
+        return formataddr((self.name, self.address))
+
+
+def valid_address(address: str) -> bool:
+    """True for a plain addr-spec such as ada@northwind.example (no display name, no spaces)."""
+    return isinstance(address, str) and len(address) <= 254 and bool(_ADDRESS.fullmatch(address))
+
+
+def _clean_text(value, what: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n"):
+        raise MailError(f"{where}: {what} must be a non-empty single line of text, got {value!r}.")
+    return value.strip()
+
+
+def parse_recipients(raw: dict, source: str) -> tuple[dict[str, Recipient], dict[str, list[str]], dict]:
+    """Check a parsed recipients file: people, groups, defaults. Name the file and the entry on any error."""
+    people_raw, groups_raw, defaults = raw.get("people", {}), raw.get("groups", {}), raw.get("defaults", {})
+    if not isinstance(people_raw, dict) or not isinstance(groups_raw, dict) or not isinstance(defaults, dict):
+        raise MailError(f"{source}: [people], [groups] and [defaults] must be tables.")
+    people = {}
+    for key, entry in people_raw.items():
+        where = f"{source}, [people.{key}]"
+        if not isinstance(entry, dict):
+            raise MailError(f"{where}: must be a table with name, address and role.")
+        address = entry.get("address")
+        if not valid_address(address):
+            raise MailError(f"{where}: address {address!r} is not a valid email address.\n"
+                            f"  How to fix: write it as name@domain.tld, without the person's name or spaces.")
+        people[key] = Recipient(key, _clean_text(entry.get("name"), "name", where), address,
+                                _clean_text(entry.get("role", "-"), "role", where))
+    groups = {}
+    for name, members in groups_raw.items():
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise MailError(f"{source}, [groups] {name}: must be a list of keys of [people], e.g. [\"chair\", \"cfo\"].")
+        unknown = [m for m in members if m not in people]
+        if unknown:
+            raise MailError(f"{source}, [groups] {name}: {', '.join(unknown)} not in [people]; "
+                            f"known: {', '.join(sorted(people)) or 'nobody'}.")
+        groups[name] = list(members)
+    return people, groups, defaults
+
+
+def load_recipients(path: str | Path, groups: Iterable[str] | None = None, default: str = "send") -> list[Recipient]:
+    """The people of `groups` (or of the file's [defaults] `default` list), once each, in file order.
+
+    Refuses an unreadable file, an unknown group, a malformed address and an empty result.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MailError(f"{path}: recipients file not found.\n"
+                        f"  How to fix: copy config/recipients.toml and list the people and groups.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise MailError(f"{path}: not valid TOML ({e}).") from None
+    people, group_map, defaults = parse_recipients(raw, str(path))
+    wanted = list(groups or defaults.get(default) or [])
+    if not wanted:
+        raise MailError(f"{path}: no group chosen; pass --group or set [defaults] {default} = [\"board\"].")
+    chosen: dict[str, Recipient] = {}
+    for group in wanted:
+        if group not in group_map:
+            raise MailError(f"{path}: no group {group!r}; the groups are {', '.join(group_map) or 'none'}.")
+        for key in group_map[group]:
+            person = people[key]
+            chosen.setdefault(person.address.lower(), person)
+    if not chosen:
+        raise MailError(f"{path}: the recipient list is empty (groups {', '.join(wanted)} have no members); "
+                        f"nothing was sent.")
+    return list(chosen.values())
+
+
+# ---------------------------------------------------------------------------------------------- composition
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "boardpack"
+
+
+def attachment_name(company: str, quarter: str, status: str) -> str:
+    """Northwind-Group-AI-board-pack-2026-Q3.pdf (PROVISIONAL packs say so in the name too)."""
+    return f"{slug(company)}-AI-board-pack-{quarter}" + ("-PROVISIONAL" if status != "FINAL" else "") + ".pdf"
+
+
+def subject(company: str, quarter: str, status: str) -> str:
+    return f"{company} · {TITLE} {quarter} · {status}"
+
+
+def headlines(metrics: dict) -> list[dict]:
+    """The three headline metrics as display strings: label, value, target, status; all through fmt."""
+    return [{"label": label, "value": f(metrics.get(key)), "target": f((metrics.get("targets") or {}).get(key)),
+             "rag": str((metrics.get("rag") or {}).get(key) or "n/a")} for key, label, f in HEADLINES]
+
+
+def body_text(metrics: dict, company: str, recipient: Recipient, pdf_name: str, pdf_sha256: str,
+              confidentiality: str = "") -> str:
+    q, status = metrics["quarter"], metrics["status"]
+    lines = [f"Dear {recipient.name},", "",
+             f"Attached is the {company} {TITLE} for {q} ({status}).", ""]
+    if status != "FINAL":
+        lines += ["PROVISIONAL: some data checks failed; the appendix of the pack lists them.", ""]
+    lines += ["Headline metrics:"]
+    width = max(len(h["label"]) for h in headlines(metrics))
+    lines += [f"  {h['label']:<{width}}  {h['value']:>8}  target {h['target']:>8}  {h['rag'].upper()}"
+              for h in headlines(metrics)]
+    lines += ["", f"AI spend in {q}: {fmt.money(metrics.get('spend'), metrics.get('currency', 'USD'))}; "
+                  f"evidenced value: {fmt.money(metrics.get('value'), metrics.get('currency', 'USD'))}.",
+              "", f"Attachment: {pdf_name}", f"SHA-256: {pdf_sha256}"]
+    if confidentiality:
+        lines += ["", confidentiality]
+    return "\n".join(lines) + "\n"
+
+
+def body_html(metrics: dict, company: str, recipient: Recipient, pdf_name: str, pdf_sha256: str,
+              confidentiality: str = "") -> str:
+    e = html.escape
+    q, status = metrics["quarter"], metrics["status"]
+    rows = "".join(
+        f"<tr><td>{e(h['label'])}</td><td style=\"text-align:right\"><strong>{e(h['value'])}</strong></td>"
+        f"<td style=\"text-align:right\">{e(h['target'])}</td>"
+        f"<td style=\"color:{RAG_COLOURS.get(h['rag'], '#333')}\">{e(h['rag'].upper())}</td></tr>"
+        for h in headlines(metrics))
+    warn = ("<p><strong>PROVISIONAL:</strong> some data checks failed; the appendix of the pack lists them.</p>"
+            if status != "FINAL" else "")
+    cur = metrics.get("currency", "USD")
+    return (f"<!doctype html><html><body style=\"font-family:sans-serif\">"
+            f"<p>Dear {e(recipient.name)},</p>"
+            f"<p>Attached is the {e(company)} {TITLE} for {e(q)} ({e(status)}).</p>{warn}"
+            f"<table cellpadding=\"6\" style=\"border-collapse:collapse\">"
+            f"<tr><th align=\"left\">Metric</th><th>{e(q)}</th><th>Target</th><th align=\"left\">Status</th></tr>"
+            f"{rows}</table>"
+            f"<p>AI spend in {e(q)}: {e(fmt.money(metrics.get('spend'), cur))}; "
+            f"evidenced value: {e(fmt.money(metrics.get('value'), cur))}.</p>"
+            f"<p style=\"color:#555\">Attachment: {e(pdf_name)}<br>SHA-256: <code>{e(pdf_sha256)}</code></p>"
+            + (f"<p style=\"color:#555\"><em>{e(confidentiality)}</em></p>" if confidentiality else "")
+            + "</body></html>\n")
+
+
+def _message(sender: str, recipient: Recipient, subj: str, date: datetime.datetime) -> EmailMessage:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = recipient.header
+    msg["Subject"] = subj
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = make_msgid(idstring="boardpack", domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    return msg
+
+
+def compose_pack(pack: "Pack", recipient: Recipient, sender: str, date: datetime.datetime | None = None) -> EmailMessage:
+    """One recipient's message: subject, plain and HTML body from metrics.json, the PDF attached."""
+    args = (pack.metrics, pack.company, recipient, pack.attachment, pack.sha256, pack.confidentiality)
+    msg = _message(sender, recipient, subject(pack.company, pack.quarter, pack.status),
+                   date or datetime.datetime.now(datetime.timezone.utc))
+    msg["X-Boardpack-Quarter"] = pack.quarter
+    msg["X-Boardpack-PDF-SHA256"] = pack.sha256
+    msg.set_content(body_text(*args), cte="quoted-printable")  # 7-bit safe through any relay
+    msg.add_alternative(body_html(*args), subtype="html", cte="quoted-printable")
+    msg.add_attachment(pack.pdf, maintype="application", subtype="pdf", filename=pack.attachment)
+    return msg
+
+
+def compose_failure(company: str, quarter: str | None, report: str, command: str, recipient: Recipient,
+                    sender: str, date: datetime.datetime | None = None) -> EmailMessage:
+    """A failed-build notice: what ran, and the error report attached (and quoted) instead of a pack."""
+    date = date or datetime.datetime.now(datetime.timezone.utc)
+    which = quarter or "latest complete quarter"
+    msg = _message(sender, recipient, f"{company} · {TITLE} {which} · BUILD FAILED", date)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(f"Dear {recipient.name},\n\nThe scheduled build of the {TITLE} ({which}) failed on "
+                    f"{socket.gethostname()} at {date:%Y-%m-%d %H:%M} UTC. No pack was rendered; earlier packs "
+                    f"are untouched.\n\nCommand: {command}\n\nThe error report is attached; it reads:\n\n"
+                    + "\n".join("    " + line for line in report.splitlines()) + "\n", cte="quoted-printable")
+    msg.add_attachment(report.encode("utf-8"), maintype="text", subtype="plain", params={"charset": "utf-8"},
+                       filename=f"boardpack-error-{slug(which)}.txt")  # bytes: the report verbatim
+    return msg
+
+
+# --------------------------------------------------------------------------------------------- the pack
+
+@dataclass
+class Pack:
+    quarter: str
+    folder: Path
+    status: str
+    company: str
+    confidentiality: str
+    metrics: dict
+    pdf: bytes = field(repr=False)
+    sha256: str
+
+    @property
+    def attachment(self) -> str:
+        return attachment_name(self.company, self.quarter, self.status)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False) -> Pack:
+    """The published pack of `quarter`, checked against its manifest; refuse what must not be sent."""
+    if not quarter:
+        raise MailError("No quarter given; name the pack to send, e.g. --quarter 2026-Q3 (make email QUARTER=2026-Q3).")
+    m = _QUARTER.match(quarter.strip())  # the format of quarters.Quarter, without importing pandas for a send
+    if not m:
+        raise MailError(f"'{quarter}' is not a quarter; write it as YYYY-Qn, for example 2026-Q3.")
+    q = f"{m.group(1)}-Q{m.group(2)}"
+    folder = Path(reports) / q
+    manifest_path, pdf_path, metrics_path = folder / "manifest.json", folder / "board-pack.pdf", folder / "metrics.json"
+    if not (manifest_path.is_file() and pdf_path.is_file() and metrics_path.is_file()):
+        raise MailError(f"No published pack for {q} in {Path(reports)} (expected {folder}/board-pack.pdf, "
+                        f"metrics.json and manifest.json); nothing was sent.\n"
+                        f"  How to fix: build it first with make quarterly-report QUARTER={q}.")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MailError(f"{folder}: manifest.json or metrics.json is not valid JSON ({e}); nothing was sent.") from None
+    pdf = pdf_path.read_bytes()
+    outputs = manifest.get("outputs", {})
+    for name, data in (("board-pack.pdf", pdf), ("metrics.json", metrics_path.read_bytes())):
+        expected, actual = (outputs.get(name) or {}).get("sha256"), _sha256(data)
+        if expected != actual:
+            raise MailError(f"{folder / name}: SHA-256 {actual} differs from manifest.json ({expected}); "
+                            f"the file changed after the pack was published. Nothing was sent.\n"
+                            f"  How to fix: rebuild the pack (make quarterly-report QUARTER={q}) and send again.")
+    status = metrics.get("status")
+    if manifest.get("quarter") != q or metrics.get("quarter") != q or manifest.get("status") != status:
+        raise MailError(f"{folder}: manifest.json and metrics.json disagree on the quarter or status; nothing was sent.")
+    if status != "FINAL" and not allow_provisional:
+        raise MailError(f"The {q} pack is {status}: some warning checks failed (see {folder / 'data-quality.html'}). "
+                        f"Nothing was sent.\n  How to fix: fix the data and rebuild, or send it as PROVISIONAL "
+                        f"on purpose with --allow-provisional (make email ... ALLOW_PROVISIONAL=1).")
+    cfg = manifest.get("config") or {}
+    return Pack(q, folder, status, cfg.get("company") or "boardpack", cfg.get("confidentiality") or "",
+                metrics, pdf, _sha256(pdf))
+
+
+# ------------------------------------------------------------------------------------------ SMTP settings
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    user: str
+    password: str = field(repr=False)
+    sender: str
+    cafile: str | None = None
+    timeout: float = 30.0
+    attempts: int = 3
+    backoff: float = 2.0
+
+    @property
+    def secrets(self) -> list[str]:
+        return [self.password] if self.password else []
+
+
+def read_env(env_file: str | Path | None = None) -> dict[str, str]:
+    """BOARDPACK_* settings: the `.env` file (BOARDPACK_ENV_FILE or the project's), then the environment, which wins."""
+    from dotenv import dotenv_values
+
+    path = Path(env_file or os.environ.get("BOARDPACK_ENV_FILE") or DEFAULT_ENV_FILE)
+    values = {k: v for k, v in dotenv_values(path).items() if v} if path.is_file() else {}
+    values.update({k: v for k, v in os.environ.items() if k.startswith("BOARDPACK_") and v})
+    return values
+
+
+def smtp_settings(env: dict[str, str], need_server: bool = True) -> SmtpSettings:
+    """Check the SMTP settings; for a dry run (need_server False) only the sender is used."""
+    def number(key, default, kind):
+        try:
+            return kind(env.get(key, default))
+        except ValueError:
+            raise MailError(f"{key} must be a number, got {env[key]!r}.") from None
+
+    security = env.get("BOARDPACK_SMTP_SECURITY", "starttls").lower()
+    if security not in SECURITY:
+        raise MailError(f"BOARDPACK_SMTP_SECURITY must be one of {', '.join(SECURITY)}, got {security!r}.")
+    sender = env.get("BOARDPACK_MAIL_FROM", "" if need_server else "Board pack <boardpack@localhost.invalid>")
+    if not valid_address(parseaddr(sender)[1]) or any(c in sender for c in "\r\n"):
+        raise MailError(f"BOARDPACK_MAIL_FROM must be an address such as 'Board pack <boardpack@example.com>', "
+                        f"got {sender!r}.")
+    s = SmtpSettings(host=env.get("BOARDPACK_SMTP_HOST", ""),
+                     port=number("BOARDPACK_SMTP_PORT", 465 if security == "tls" else 587, int),
+                     security=security, user=env.get("BOARDPACK_SMTP_USER", ""),
+                     password=env.get("BOARDPACK_SMTP_PASSWORD", ""), sender=sender,
+                     cafile=env.get("BOARDPACK_SMTP_CAFILE") or None,
+                     timeout=number("BOARDPACK_SMTP_TIMEOUT", 30, float),
+                     attempts=max(1, number("BOARDPACK_SMTP_ATTEMPTS", 3, int)),
+                     backoff=max(0.0, number("BOARDPACK_SMTP_BACKOFF", 2.0, float)))
+    if need_server:
+        if not s.host:
+            raise MailError("BOARDPACK_SMTP_HOST is not set; put the SMTP settings in .env (see .env.example) "
+                            "or in the environment. Nothing was sent.")
+        if s.user and not s.password:
+            raise MailError("BOARDPACK_SMTP_USER is set but BOARDPACK_SMTP_PASSWORD is not. Nothing was sent.")
+        if s.user and s.security == "none":
+            raise MailError("BOARDPACK_SMTP_SECURITY=none would send the password unencrypted; use starttls or tls. "
+                            "Nothing was sent.")
+        if s.cafile and not Path(s.cafile).is_file():
+            raise MailError(f"BOARDPACK_SMTP_CAFILE: {s.cafile} not found. Nothing was sent.")
+    return s
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Defence in depth: no secret survives into a message we print or log."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+# -------------------------------------------------------------------------------------------------- SMTP
+
+class Transient(Exception):
+    """A failure worth retrying (4xx reply, dropped connection, timeout)."""
+
+
+class Unreachable(Transient):
+    """The server cannot be reached or the session cannot be opened: the same for every recipient."""
+
+
+class Permanent(Exception):
+    """A failure for this recipient that retrying will not fix (5xx reply)."""
+
+
+class Fatal(Exception):
+    """A failure for every recipient (login refused, certificate not trusted): stop the run."""
+
+
+class Mailer:
+    """One SMTP session, reopened when it drops; delivers one message to one recipient."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.s, self.smtp = settings, None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.s
+        context = ssl.create_default_context(cafile=s.cafile) if s.security != "none" else None
+        try:
+            if s.security == "tls":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            smtp.ehlo()
+            if s.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    smtp.close()
+                    raise Fatal(f"{s.host}:{s.port} does not offer STARTTLS; refusing to send in clear "
+                                f"(set BOARDPACK_SMTP_SECURITY=tls for port 465).")
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if s.user:
+                smtp.login(s.user, s.password)
+            return smtp
+        except ssl.SSLCertVerificationError as e:
+            raise Fatal(f"the certificate of {s.host}:{s.port} is not trusted ({e.verify_message}); "
+                        f"if the server uses a private CA, point BOARDPACK_SMTP_CAFILE at its certificate.") from None
+        except smtplib.SMTPAuthenticationError as e:
+            raise Fatal(f"{s.host}:{s.port} refused the login of {s.user!r} ({e.smtp_code} "
+                        f"{_text(e.smtp_error)}); check BOARDPACK_SMTP_USER and BOARDPACK_SMTP_PASSWORD.") from None
+        except smtplib.SMTPNotSupportedError as e:
+            raise Fatal(f"{s.host}:{s.port}: {e}") from None
+        except (smtplib.SMTPException, OSError) as e:
+            raise Unreachable(f"cannot reach {s.host}:{s.port} ({type(e).__name__}: {e})") from None
+
+    def deliver(self, msg: EmailMessage, address: str) -> None:
+        """Send msg to one address; raise Transient, Permanent or Fatal."""
+        if self.smtp is None:
+            self.smtp = self._connect()
+        try:
+            refused = self.smtp.send_message(msg, from_addr=parseaddr(self.s.sender)[1], to_addrs=[address])
+        except smtplib.SMTPRecipientsRefused as e:
+            code, reply = e.recipients.get(address, next(iter(e.recipients.values()), (550, b"refused")))
+            self._reset()
+            raise (Transient if 400 <= code < 500 else Permanent)(f"{code} {_text(reply)}") from None
+        except smtplib.SMTPResponseException as e:
+            self._reset()
+            raise (Transient if 400 <= e.smtp_code < 500 else Permanent)(f"{e.smtp_code} {_text(e.smtp_error)}") from None
+        except (smtplib.SMTPException, OSError) as e:
+            self.close()
+            raise Transient(f"{type(e).__name__}: {e}") from None
+        if refused:
+            raise Permanent(str(refused))
+
+    def _reset(self) -> None:
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()
+            self.smtp = None
+
+
+def _text(reply) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def deliver_with_retry(mailer: Mailer, msg: EmailMessage, address: str, attempts: int, backoff: float,
+                       sleep: Callable[[float], None] = time.sleep) -> tuple[bool, int, str]:
+    """(delivered, attempts used, last error). Transient failures wait backoff, 2×backoff, ... between tries.
+
+    A server still unreachable after the last attempt raises Fatal: every other recipient would fail alike.
+    """
+    error, unreachable = "", False
+    for attempt in range(1, attempts + 1):
+        try:
+            mailer.deliver(msg, address)
+            return True, attempt, ""
+        except Permanent as e:
+            return False, attempt, str(e)
+        except Transient as e:
+            error, unreachable = str(e), isinstance(e, Unreachable)
+            if attempt < attempts:
+                sleep(backoff * 2 ** (attempt - 1))
+    if unreachable:
+        raise Fatal(f"{error}; gave up after {attempts} attempts")
+    return False, attempts, f"{error} (gave up after {attempts} attempts)"
+
+
+# --------------------------------------------------------------------------------------------- send log
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def read_log(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    entries = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                raise MailError(f"{path}, line {n}: not a JSON line; the send log must not be edited by hand.") from None
+    return entries
+
+
+def served(entries: list[dict], pdf_sha256: str) -> dict[str, dict]:
+    """Recipients (lower-cased address) who already received the pack with this hash: their log entry."""
+    return {e["recipient"].lower(): e for e in entries
+            if e.get("result") == "sent" and e.get("pdf_sha256") == pdf_sha256 and e.get("recipient")}
+
+
+def append_log(path: Path, entry: dict, secrets: Iterable[str] = ()) -> None:
+    """One JSON line, flushed to disk before the next recipient is tried."""
+    line = redact(json.dumps(entry, ensure_ascii=False), secrets)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One send of a quarter at a time (a cron job and a person must not both send)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MailError(f"Another send is running for {path.parent}; wait for it to finish.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# -------------------------------------------------------------------------------------------------- runs
+
+@dataclass
+class Outcome:
+    recipient: Recipient
+    result: str  # sent | failed | skipped | written
+    detail: str = ""
+    attempts: int = 0
+    message_id: str = ""
+
+
+def send_pack(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resend: bool = False,
+              dry_run: bool = False, report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """Send (or, dry run, write to outbox/) one message per recipient not yet served with this PDF."""
+    log_path = pack.folder / SEND_LOG
+    outcomes: list[Outcome] = []
+    with locked(log_path):
+        done = {} if resend else served(read_log(log_path), pack.sha256)
+        todo = []
+        for r in recipients:
+            if r.address.lower() in done:
+                o = Outcome(r, "skipped", f"already sent {done[r.address.lower()].get('time', '')}")
+                outcomes.append(o)
+                report(o)
+            else:
+                todo.append(r)
+        if dry_run:
+            outbox = pack.folder / OUTBOX
+            outbox.mkdir(exist_ok=True)
+            for old in outbox.glob("*.eml"):
+                old.unlink()
+            for n, r in enumerate(todo, start=1):
+                msg = compose_pack(pack, r, settings.sender)
+                path = outbox / f"{n:02d}-{slug(r.address)}.eml"
+                path.write_bytes(msg.as_bytes(policy=policy.SMTP))
+                o = Outcome(r, "written", str(path), message_id=msg["Message-ID"])
+                outcomes.append(o)
+                report(o)
+            return outcomes
+        mailer = Mailer(settings)
+        try:
+            for r in todo:
+                msg = compose_pack(pack, r, settings.sender)
+                try:
+                    ok, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts, settings.backoff)
+                except Fatal as e:
+                    raise MailError(redact(f"Stopped: {e}", settings.secrets)
+                                    + ("" if not any(o.result == "sent" for o in outcomes) else
+                                       "\n  Those already sent are in the send log; a re-run sends only to the others.")) from None
+                error = redact(error, settings.secrets)
+                o = Outcome(r, "sent" if ok else "failed", error, attempts, msg["Message-ID"])
+                append_log(log_path, {"time": now_iso(), "quarter": pack.quarter, "recipient": r.address,
+                                      "name": r.name, "message_id": o.message_id, "pdf_sha256": pack.sha256,
+                                      "attachment": pack.attachment, "status": pack.status, "result": o.result,
+                                      "attempts": attempts, "error": error or None}, settings.secrets)
+                outcomes.append(o)
+                report(o)
+        finally:
+            mailer.close()
+    return outcomes
+
+
+def notify_failure(reports: str | Path, company: str, quarter: str | None, report_text: str, command: str,
+                   recipients: list[Recipient], settings: SmtpSettings) -> list[Outcome]:
+    """Email a failed build's error report to `recipients`; log each notice in <reports>/notify-log.jsonl."""
+    log_path = Path(reports) / NOTIFY_LOG
+    report_text = redact(report_text, settings.secrets)
+    outcomes = []
+    mailer = Mailer(settings)
+    try:
+        for r in recipients:
+            msg = compose_failure(company, quarter, report_text, command, r, settings.sender)
+            try:
+                ok, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts, settings.backoff)
+            except Fatal as e:
+                ok, attempts, error = False, 1, str(e)
+            error = redact(error, settings.secrets)
+            outcomes.append(Outcome(r, "sent" if ok else "failed", error, attempts, msg["Message-ID"]))
+            Path(reports).mkdir(parents=True, exist_ok=True)
+            append_log(log_path, {"time": now_iso(), "quarter": quarter, "recipient": r.address,
+                                  "message_id": msg["Message-ID"], "report_sha256": _sha256(report_text.encode()),
+                                  "result": "sent" if ok else "failed", "attempts": attempts,
+                                  "error": error or None}, settings.secrets)
+    finally:
+        mailer.close()
+    return outcomes
