@@ -10,7 +10,7 @@ CONFIG ?= config/boardpack.toml
 QUARTER ?=
 REPORTS ?= reports
 
-.PHONY: help venv system-deps quarterly-report sample test lab lock clean email scheduled-report
+.PHONY: help venv system-deps quarterly-report sample test lab lock clean email scheduled-report bench
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lab: venv ## Open JupyterLab on the notebooks with the project's kernel
 
 sample: venv ## Regenerate the bundled sample enterprise in data/sample (deterministic)
 	$(BIN)/boardpack sample --out data/sample
+
+bench: venv ## Measure ingest time and memory against DuckDB's bare scan (1M and 10M rows)
+	$(BIN)/python benchmarks/run.py
 
 venv: $(VENV)/.installed ## Create .venv with the pinned dependencies of requirements.lock
 

@@ -101,6 +101,8 @@ def _evidence_label(mix: pd.Series) -> str:
 def value_assumptions(outcomes: pd.DataFrame, use_cases: pd.DataFrame) -> pd.DataFrame:
     """How every estimated or assumed value of the quarter was arrived at: use case, grade, method, value."""
     graded = outcomes[outcomes["Evidence"].isin(("estimated", "assumed"))]
+    if "Method" not in graded:
+        graded = graded.assign(Method=None)
     out = (graded.groupby(["UseCaseId", "Evidence", "Method"], dropna=False)["ValueBase"].sum().reset_index()
            .rename(columns={"UseCaseId": "use_case", "Evidence": "evidence", "Method": "method", "ValueBase": "value"}))
     out["name"] = out["use_case"].map(use_cases.set_index("UseCaseId")["Name"])
@@ -214,7 +216,8 @@ def flexibility(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFra
 def sku_volumes(spend: pd.DataFrame) -> pd.DataFrame:
     """Token cost and volume per SKU (model x token type)."""
     tokens = token_rows(spend)
-    return tokens.groupby(["x_Model", "x_TokenType"])[["EffectiveCost", "ConsumedQuantity"]].sum()
+    # dropna=False: token spend without a model or token type still counts, as one SKU of its own
+    return tokens.groupby(["x_Model", "x_TokenType"], dropna=False)[["EffectiveCost", "ConsumedQuantity"]].sum()
 
 
 def jevons_bridge(previous: pd.DataFrame, current: pd.DataFrame) -> dict:

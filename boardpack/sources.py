@@ -105,20 +105,25 @@ def unmapped(spend: pd.DataFrame) -> pd.DataFrame:
 
 # --- 3. source of truth --------------------------------------------------------------------------------
 
-def choose_truth(spend: pd.DataFrame, configured: dict[str, str]) -> dict[str, str]:
-    """Provider -> the source whose cost counts."""
+def choose_truth(spend: pd.DataFrame, configured: dict[str, str]) -> dict[tuple[str, str], str]:
+    """(provider, spend modality) -> the source whose cost counts.
+
+    Per modality, so that a provider's seats (a seat report) and its API tokens (a cloud bill) both count,
+    while two sources of the same provider's token spend (a cost API and a gateway log) never do.
+    """
     truth = {}
-    for provider, sources in spend.groupby("ProviderName")["x_Source"].unique().items():
+    for (provider, modality), sources in spend.groupby(["ProviderName", "x_SpendModality"])["x_Source"].unique().items():
         wanted = configured.get(provider)
         if wanted and wanted in sources:
-            truth[provider] = wanted
+            truth[(provider, modality)] = wanted
         else:
-            truth[provider] = min(sources, key=lambda s: DEFAULT_PRIORITY.index(s) if s in DEFAULT_PRIORITY else 99)
+            truth[(provider, modality)] = min(sources, key=lambda s: DEFAULT_PRIORITY.index(s) if s in DEFAULT_PRIORITY else 99)
     return truth
 
 
-def split_by_truth(spend: pd.DataFrame, truth: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    counted = spend["x_Source"] == spend["ProviderName"].map(truth)
+def split_by_truth(spend: pd.DataFrame, truth: dict[tuple[str, str], str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    keys = pd.Series(list(zip(spend["ProviderName"], spend["x_SpendModality"])), index=spend.index)
+    counted = spend["x_Source"] == keys.map(truth)
     return spend[counted], spend[~counted]
 
 
@@ -191,17 +196,60 @@ def read_negotiated(path: Path) -> pd.DataFrame:
     return frame.sort_values("ValidFrom")
 
 
-def price_in_force(provider: str, model: str, token_type: str, at: pd.Timestamp, negotiated: pd.DataFrame) -> tuple[float | None, str]:
-    """USD per million tokens in force at `at`: negotiated if the file has one, else the catalog's list price."""
+def price_in_force(provider: str, model: str, token_type: str, at: pd.Timestamp, negotiated: pd.DataFrame,
+                   catalog: tuple[str, str] | None = None) -> tuple[float | None, str]:
+    """USD per million tokens in force at `at`: negotiated if the file has one, else the catalog's list price.
+
+    `catalog` (genai-prices provider and model ids, from the tier map) finds the list price of a model
+    whose display name the catalog does not know, such as a self-hosted or Bedrock Llama.
+    """
     deal = negotiated[(negotiated["Model"] == model) & (negotiated["TokenType"] == token_type)
                       & (negotiated["ValidFrom"] <= at)
                       & ((negotiated["Provider"] == provider) | (negotiated["Provider"] == "*"))]
     if len(deal):
         return float(deal["PricePerMTok"].iloc[-1]), "negotiated"
-    listed = prices.token_prices(provider, model, at.to_pydatetime())
+    listed = prices.token_prices(*(catalog or (provider, model)), at.to_pydatetime())
     if not listed:
         return None, "missing"
     return listed.get(token_type) if listed.get(token_type) is not None else listed.get("input"), "list"
+
+
+def canonical_models(spend: pd.DataFrame, tier_map: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Rename vendor model ids (`gpt-4o-2024-08-06`) to the tier map's names (`gpt-4o`) where the catalog knows them.
+
+    Works on any frame with ProviderName and x_Model (spend or usage); returns it and the rows renamed.
+    """
+    by_catalog = {(r.CatalogProvider, r.CatalogModel): r.Model for r in tier_map.itertuples() if r.CatalogModel}
+    names = set(tier_map["Model"])
+    renames = {}
+    tokens = spend["x_Model"].notna()
+    for provider, model in spend.loc[tokens, ["ProviderName", "x_Model"]].drop_duplicates().itertuples(index=False):
+        if model in names:
+            continue
+        found = prices.catalog_model(provider, model)
+        if found and found in by_catalog:
+            renames[(provider, model)] = by_catalog[found]
+            continue
+        # Cloud exports drop the vendor prefix of a catalog id: "llama3-3-70b-instruct-v1:0" for
+        # Bedrock's "meta.llama3-3-70b-instruct-v1:0".
+        suffix = [m for (_, cat), m in by_catalog.items() if str(cat).endswith("." + model)]
+        if len(set(suffix)) == 1:
+            renames[(provider, model)] = suffix[0]
+    if not renames:
+        return spend, 0
+    spend = spend.copy()
+    keys = list(zip(spend["ProviderName"], spend["x_Model"]))
+    new = [renames.get(k, k[1]) for k in keys]
+    changed = sum(1 for k in keys if k in renames)
+    spend["x_Model"] = pd.Series(new, index=spend.index, dtype="str").where(spend["x_Model"].notna(), None)
+    return spend, changed
+
+
+def _catalog_ids(tiers: pd.DataFrame, model: str) -> tuple[str, str] | None:
+    """The tier map's genai-prices ids of a model (indexed by Model), if it has them."""
+    if model not in tiers.index or not tiers.at[model, "CatalogModel"]:
+        return None
+    return tiers.at[model, "CatalogProvider"], tiers.at[model, "CatalogModel"]
 
 
 def model_catalog(spend: pd.DataFrame, tier_map: pd.DataFrame, at: pd.Timestamp,
@@ -213,8 +261,9 @@ def model_catalog(spend: pd.DataFrame, tier_map: pd.DataFrame, at: pd.Timestamp,
     rows, missing = [], []
     for model, provider in seen.items():
         known = model in tiers.index
-        inp, source = price_in_force(provider, model, "input", at, negotiated)
-        out, _ = price_in_force(provider, model, "output", at, negotiated)
+        ids = _catalog_ids(tiers, model) if known else None
+        inp, source = price_in_force(provider, model, "input", at, negotiated, ids)
+        out, _ = price_in_force(provider, model, "output", at, negotiated, ids)
         if inp is None:
             missing.append({"model": model, "provider": provider, "reason": "not in the price catalog",
                             "spend": float(tokens.loc[tokens["x_Model"] == model, "EffectiveCost"].sum())})
@@ -233,8 +282,8 @@ def model_catalog(spend: pd.DataFrame, tier_map: pd.DataFrame, at: pd.Timestamp,
     for model, row in tiers.iterrows():
         if model in seen.index or row["Tier"] not in TIERS:
             continue
-        inp, _ = price_in_force(row["Provider"], row.get("CatalogModel") or model, "input", at, negotiated)
-        out, _ = price_in_force(row["Provider"], row.get("CatalogModel") or model, "output", at, negotiated)
+        inp, _ = price_in_force(row["Provider"], model, "input", at, negotiated, _catalog_ids(tiers, model))
+        out, _ = price_in_force(row["Provider"], model, "output", at, negotiated, _catalog_ids(tiers, model))
         if inp is None:
             continue
         rows.append({"Model": model, "Provider": row["Provider"], "Family": row["Family"], "Tier": row["Tier"],
@@ -245,20 +294,37 @@ def model_catalog(spend: pd.DataFrame, tier_map: pd.DataFrame, at: pd.Timestamp,
 
 # --- 6. reconciliation --------------------------------------------------------------------------------------
 
-def reconcile(counted: pd.DataFrame, shadow: pd.DataFrame, usage: pd.DataFrame, negotiated: pd.DataFrame) -> pd.DataFrame:
-    """Per provider and month: billed token cost against usage priced at the price in force, with the variance."""
+def usage_of_truth(usage: pd.DataFrame, truth: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """Per provider, the usage the counted source reports; another source's only where that one has none."""
+    keep = []
+    for provider, rows in usage.groupby("ProviderName"):
+        own = rows[rows["x_Source"] == truth.get((provider, "api_tokens"))]
+        keep.append(own if len(own) else rows[rows["x_Source"] == rows["x_Source"].min()])
+    return pd.concat(keep, ignore_index=True) if keep else usage
+
+
+def reconcile(counted: pd.DataFrame, shadow: pd.DataFrame, usage: pd.DataFrame, negotiated: pd.DataFrame,
+              tier_map: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per provider and month: billed token cost against usage priced at the price in force, with the variance.
+
+    `usage` must hold one source per provider (see usage_of_truth): two sources' tokens would double it.
+    """
     billed = counted[counted["x_SpendModality"] == "api_tokens"].assign(
         Month=lambda d: d["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp())
     billed = billed.groupby(["ProviderName", "Month"])["EffectiveCost"].sum().rename("billed")
     usage = usage.assign(Month=usage["Day"].dt.to_period("M").dt.to_timestamp())
+    tiers = (tier_map if tier_map is not None else pd.DataFrame(columns=["Model", "CatalogProvider", "CatalogModel"])
+             ).set_index("Model")
     priced = []
     for (provider, model, token_type, month), tokens in usage.groupby(
             ["ProviderName", "x_Model", "x_TokenType", "Month"])["Tokens"].sum().items():
-        price, _ = price_in_force(provider, model, token_type, month + pd.offsets.MonthEnd(0), negotiated)
+        price, _ = price_in_force(provider, model, token_type, month + pd.offsets.MonthEnd(0), negotiated,
+                                  _catalog_ids(tiers, model))
         priced.append({"ProviderName": provider, "Month": month, "tokens": tokens,
                        "usage_cost": None if price is None else tokens / 1e6 * price, "unpriced": price is None})
     used = pd.DataFrame(priced, columns=["ProviderName", "Month", "tokens", "usage_cost", "unpriced"])
-    used = used.groupby(["ProviderName", "Month"]).agg(tokens=("tokens", "sum"), usage_cost=("usage_cost", "sum"),
+    used = used.groupby(["ProviderName", "Month"]).agg(tokens=("tokens", "sum"),
+                                                       usage_cost=("usage_cost", lambda c: c.sum(min_count=1)),
                                                        unpriced=("unpriced", "any"))
     shadow_cost = (shadow.assign(Month=lambda d: d["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp())
                    .groupby(["ProviderName", "Month"])["EffectiveCost"].sum().rename("other_sources"))
@@ -289,9 +355,12 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
     counted, shadow = split_by_truth(spend, truth)
     negotiated = read_negotiated(ref / "negotiated_prices.csv")
     tier_map = prices.load_tier_map(ref / "model_tiers.csv" if (ref / "model_tiers.csv").exists() else None)
-    end = quarter_end if quarter_end is not None else counted["ChargePeriodStart"].max()
+    counted, renamed = canonical_models(counted, tier_map)
+    usage, _ = canonical_models(usage, tier_map)
+    # Priced at midday: at midnight the catalog gives some providers' off-peak night rates.
+    end = (quarter_end if quarter_end is not None else counted["ChargePeriodStart"].max()) + pd.Timedelta(hours=12)
     models, unpriced = model_catalog(counted, tier_map, pd.Timestamp(end), negotiated)
-    recon = reconcile(counted, shadow, usage, negotiated)
+    recon = reconcile(counted, shadow, usage_of_truth(usage, truth), negotiated, tier_map)
     frames = {
         "spend": counted[list(COLUMNS["spend"])].reset_index(drop=True),
         "seats": _concat([r.seats for r in results.values()], "seats"),
@@ -299,16 +368,16 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "use_cases": _concat([r.use_cases for r in results.values()], "use_cases"),
         "models": models,
     }
-    fixes = Counter()
+    fixes = Counter({"models: vendor model id renamed to the tier map's name": renamed} if renamed else {})
     for r in results.values():
-        fixes.update({f"{r.name}: {rule}": n for rule, n in r.fixes.items()})
+        fixes.update({rule if rule.startswith(f"{r.name}") else f"{r.name}: {rule}": n for rule, n in r.fixes.items()})
     files = sorted({f for r in results.values() for f in r.files} | {p for p in ref.glob("*") if p.is_file()})
     report = {
         "sources": {name: {"files": len(r.files), "spend_rows": 0 if r.spend is None else len(r.spend),
                            "usage_rows": 0 if r.usage is None else len(r.usage), "notes": r.notes}
                     for name, r in results.items()},
         "fixes": dict(sorted(fixes.items())),
-        "truth": truth,
+        "truth": {f"{p} · {m.replace('_', ' ')}": src for (p, m), src in sorted(truth.items())},
         "shadow_rows": int(len(shadow)),
         "unmapped": unmapped(counted).to_dict(orient="records"),
         "fx_rates": rates,

@@ -110,6 +110,10 @@ def _reference_models(cfg, models: pd.DataFrame) -> dict:
         if wanted and wanted not in set(models["Model"]):
             raise ConfigError(f"{cfg.path}: [reference_models] {tier} = {wanted!r} is not in the models table; "
                               f"use one of {sorted(in_tier['Model']) or sorted(models['Model'])}.")
+        if wanted and wanted not in set(in_tier["Model"]):
+            actual = models.loc[models["Model"] == wanted, "Tier"].iloc[0]
+            raise ConfigError(f"{cfg.path}: [reference_models] {tier} = {wanted!r} is a {actual} model; the "
+                              f"reference of a tier must belong to it: use one of {sorted(in_tier['Model'])}.")
         if wanted:
             reference[tier] = wanted
         elif not in_tier.empty:

@@ -92,9 +92,10 @@ def _empty(columns: dict[str, str]) -> pd.DataFrame:
                          for c, t in columns.items()})
 
 
-def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
-    """Rows (dicts with any subset of `columns`) as a frame with every column, in order, typed."""
-    if not rows:
+def _typed(rows: list[dict] | dict[str, list], columns: dict[str, str]) -> pd.DataFrame:
+    """Rows (dicts with any subset of `columns`, or a dict of column lists, which is faster for large
+    aggregates) as a frame with every column, in order, typed."""
+    if not len(rows):
         return _empty(columns)
     data = pd.DataFrame(rows)
     out = pd.DataFrame({c: data[c] if c in data else pd.Series([None] * len(data)) for c in columns})

@@ -1,0 +1,224 @@
+"""GitHub Copilot seat and billing JSON -> seats rows and seat-licence spend rows.
+
+Files: `*.json` under `github_copilot/`: responses of `GET /orgs/{org}/copilot/billing/seats` (`{total_seats,
+seats: [...]}`, one page per file or a list of pages, or a bare list of seats) and of
+`GET /orgs/{org}/copilot/billing` (`{seat_breakdown: {total, active_this_cycle, ...}, plan_type}`).
+
+The API says nothing of when it was called, so each file's snapshot time is its `fetched_at` field (added by
+whoever saved it), else a date in the file name (`seats_2026-07-31.json`, or `_2026-07` for the month's end),
+else the latest `last_activity_at` of its seats. Month = the snapshot's month; a seat is active when its
+`last_activity_at` falls within the 30 days up to the snapshot (the last 30 days of the month when the
+snapshot is taken at its end). Seat lists win over billing summaries of the same month; the billing summary
+(`total`, `active_this_cycle`) is used for months without a seat list. Prices come from `settings.seat_prices`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..exceptions import InputError
+from . import Settings, SourceData, empty_usage, files_in, spend_frame
+from .m365 import seat_spend_rows
+
+SOURCE = "github_copilot"
+PROVIDER = "GitHub"
+PRODUCTS = {"business": "GitHub Copilot Business", "enterprise": "GitHub Copilot Enterprise"}
+DEFAULT_PLAN = "business"
+ACTIVE_DAYS = 30
+DATE_IN_NAME = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?(?![0-9])")
+SEAT_COLUMNS = ["Month", "asof", "user", "Product", "BusinessUnit", "active", "file"]
+
+
+def read(folder: Path, settings: Settings) -> SourceData:
+    """Seat lists and billing summaries under `folder` as seats rows per month x product x team."""
+    data = SourceData(SOURCE)
+    seats, billing = [], []
+    for path in files_in(folder, "*.json"):
+        data.files.append(path)
+        for doc, fetched_at in _documents(path):
+            if "seat_breakdown" in doc:
+                billing.append(_billing_record(doc, fetched_at, path, data))
+            else:
+                seats += _seat_records(doc, fetched_at, path, data)
+    kept = _latest_snapshot(pd.DataFrame(seats, columns=SEAT_COLUMNS), data)
+    data.seats = _with_billing(_seat_counts(kept), billing, data)
+    used_billing = [b for b in billing if b["Month"] not in set(kept["Month"])]
+    data.spend = _seat_spend(data.seats, settings, kept.to_dict("records") + used_billing, data)
+    data.usage = empty_usage()  # seat reports hold no token volumes
+    return data
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+def _documents(path: Path) -> list[tuple[dict, object]]:
+    """(billing summary or seats page, its fetched_at) for every document of a file."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(path, f"not a JSON file ({e})", "save the API response body as it came.") from None
+    top_fetched = doc.get("fetched_at") if isinstance(doc, dict) else None
+    if isinstance(doc, list) and doc and all(isinstance(d, dict) and "assignee" in d for d in doc):
+        return [({"seats": doc}, None)]  # a bare list of seats
+    out = []
+    for item in doc if isinstance(doc, list) else [doc]:
+        if not isinstance(item, dict) or not ("seat_breakdown" in item or isinstance(item.get("seats"), list)):
+            raise InputError(path, "not a GitHub Copilot seats or billing response (no `seats` list and no "
+                             "`seat_breakdown`)", "save the response of GET /orgs/{org}/copilot/billing/seats or "
+                             "/orgs/{org}/copilot/billing.")
+        out.append((item, item.get("fetched_at") or top_fetched))
+    return out
+
+
+def _instant(value, path: Path, field: str) -> pd.Timestamp:
+    """ISO 8601 with any offset (GitHub writes -06:00 as well as Z) -> tz-naive UTC."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InputError(path, f"{field} {value!r} is not an ISO 8601 time", "keep times as the API returns them.",
+                         column=field) from None
+    return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC").tz_localize(None)
+
+
+def _snapshot(fetched_at, path: Path, latest_activity, data: SourceData) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(month, snapshot instant) of a document; a date without a time means the end of that day."""
+    if fetched_at:
+        stamp = _instant(fetched_at, path, "fetched_at")
+        if len(str(fetched_at).strip()) <= 10:  # a date alone: the snapshot is the end of that day
+            return stamp, stamp + pd.Timedelta(days=1)
+        return stamp, stamp
+    match = DATE_IN_NAME.search(path.stem)
+    if match:
+        year, month, day = match.groups()
+        start = pd.Timestamp(f"{year}-{month}-{day or '01'}")
+        return start, start + (pd.Timedelta(days=1) if day else pd.DateOffset(months=1))
+    if latest_activity is not None:
+        data.fixes["github.snapshot_date_from_latest_activity"] += 1
+        data.notes.append(f"github_copilot: {path.name} has no fetched_at and no date in its name; the latest "
+                          f"activity {latest_activity:%Y-%m-%d} is taken as the snapshot date.")
+        return latest_activity, latest_activity
+    raise InputError(path, "cannot tell which month the file describes (no fetched_at, no date in the file "
+                     "name, no seat activity)", "add \"fetched_at\": \"2026-07-31T23:00:00Z\" to the JSON, or put "
+                     "the date in the file name, e.g. seats_2026-07-31.json.")
+
+
+def _product(plan_type, path: Path, data: SourceData) -> str:
+    plan = str(plan_type or "").strip().lower()
+    if plan not in PRODUCTS:
+        data.fixes["github.plan_type_assumed_business"] += 1  # "unknown" or missing: Business is the common plan
+        plan = DEFAULT_PLAN
+    return PRODUCTS[plan]
+
+
+def _seat_records(doc: dict, fetched_at, path: Path, data: SourceData) -> list[dict]:
+    """One record per seat: its user, product, team, and whether it was active in the 30 days to the snapshot."""
+    activity = [_instant(s["last_activity_at"], path, "last_activity_at") if s.get("last_activity_at") else None
+                for s in doc["seats"]]
+    known = [a for a in activity if a is not None]
+    month, asof = _snapshot(fetched_at, path, max(known) if known else None, data)
+    records = []
+    for seat, last in zip(doc["seats"], activity):
+        if last is not None and last > asof:
+            data.fixes["github.activity_after_snapshot"] += 1  # the snapshot time is a day or file-name estimate
+        assignee, team = seat.get("assignee") or {}, seat.get("assigning_team") or {}
+        records.append({
+            "Month": month.to_period("M").to_timestamp(), "asof": asof,
+            "user": str(assignee.get("id") or assignee.get("login") or "") or None,
+            "Product": _product(seat.get("plan_type") or doc.get("plan_type"), path, data),
+            "BusinessUnit": team.get("name") or None,
+            "active": last is not None and last > asof - pd.Timedelta(days=ACTIVE_DAYS), "file": path.name,
+        })
+    return records
+
+
+def _billing_record(doc: dict, fetched_at, path: Path, data: SourceData) -> dict:
+    breakdown = doc["seat_breakdown"] or {}
+    for field in ("total", "active_this_cycle"):
+        if not isinstance(breakdown.get(field), (int, float)) or breakdown[field] < 0:
+            raise InputError(path, f"seat_breakdown.{field} {breakdown.get(field)!r} is not a seat count",
+                             "save the billing response unchanged.", column=f"seat_breakdown.{field}")
+    month, asof = _snapshot(fetched_at, path, None, data)
+    return {"Month": month.to_period("M").to_timestamp(), "asof": asof, "file": path.name,
+            "Product": _product(doc.get("plan_type"), path, data),
+            "LicensedSeats": float(breakdown["total"]), "ActiveUsers": float(breakdown["active_this_cycle"])}
+
+
+# --- months ----------------------------------------------------------------------------------------------
+
+def _latest_snapshot(seats: pd.DataFrame, data: SourceData) -> pd.DataFrame:
+    """Per month, the seats of the latest snapshot day (its pages unioned), each user once."""
+    if seats.empty:
+        return seats
+    day = seats["asof"].dt.normalize()
+    latest = day.groupby(seats["Month"]).transform("max")
+    for name in seats.loc[day < latest, "file"].unique():
+        data.fixes["github.superseded_snapshot_dropped"] += 1
+        data.notes.append(f"github_copilot: {name} is superseded by a later snapshot of the same month; not counted.")
+    seats = seats[day == latest]
+    named = seats["user"].notna()
+    duplicated = named & seats.duplicated(["Month", "user"])
+    if duplicated.any():  # overlapping pages, or one user seated through two orgs of one enterprise
+        data.fixes["github.duplicate_seat_dropped"] += int(duplicated.sum())
+    return seats[~duplicated]
+
+
+def _seat_counts(seats: pd.DataFrame) -> pd.DataFrame:
+    columns = ["ProviderName", "Product", "Month", "BusinessUnit", "LicensedSeats", "ActiveUsers"]
+    if seats.empty:
+        return pd.DataFrame(columns=columns)
+    out = (seats.groupby(["Month", "Product", "BusinessUnit"], dropna=False)
+           .agg(LicensedSeats=("file", "size"), ActiveUsers=("active", "sum")).reset_index())
+    out["ProviderName"] = PROVIDER
+    return out[columns]
+
+
+def _with_billing(seat_rows: pd.DataFrame, billing: list[dict], data: SourceData) -> pd.DataFrame:
+    """Seat-list months as counted; billing summaries fill the months without a seat list."""
+    columns = ["ProviderName", "Product", "Month", "BusinessUnit", "LicensedSeats", "ActiveUsers"]
+    frames = [seat_rows] if len(seat_rows) else []
+    if billing:
+        summary = pd.DataFrame(billing)
+        summary = summary[summary["asof"] == summary.groupby(["Month", "Product"])["asof"].transform("max")]
+        listed = set(seat_rows["Month"]) if len(seat_rows) else set()
+        for rec in summary.to_dict("records"):
+            if rec["Month"] in listed:
+                counted = seat_rows.loc[seat_rows["Month"] == rec["Month"], "LicensedSeats"].sum()
+                if counted != rec["LicensedSeats"]:
+                    data.notes.append(f"github_copilot: {rec['Month']:%Y-%m}: the billing summary says "
+                                      f"{rec['LicensedSeats']:.0f} seats, the seat list has {counted:.0f}; the "
+                                      "seat list is used.")
+            else:
+                frames.append(pd.DataFrame([{**rec, "ProviderName": PROVIDER, "BusinessUnit": None}]))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    out["BusinessUnit"] = out["BusinessUnit"].astype(object).where(out["BusinessUnit"].notna(), None)
+    out["Month"] = pd.to_datetime(out["Month"]).astype("datetime64[us]")
+    out = out.astype({"LicensedSeats": float, "ActiveUsers": float})
+    return out.sort_values(["Month", "Product"], ignore_index=True)
+
+
+def _seat_spend(seats: pd.DataFrame, settings: Settings, records: list, data: SourceData) -> pd.DataFrame:
+    """Seat charges per month x product x team; `records` name the files each month came from."""
+    if seats.empty:
+        return spend_frame([])
+    files: dict = {}
+    for rec in records:
+        files.setdefault(rec["Month"], set()).add(rec["file"])
+    files = {month: ", ".join(sorted(names)) for month, names in files.items()}
+    rows = []
+    for product, group in seats.groupby("Product"):
+        price = settings.seat_prices.get(product)
+        if price is None:
+            data.notes.append(f"github_copilot: no seat price for '{product}' in the settings; its seats are "
+                              "reported without a charge (never priced at zero).")
+            continue
+        rows += seat_spend_rows(group, price, provider=PROVIDER, source=SOURCE, key="github_copilot.product",
+                                files=files)
+    if rows:
+        data.notes.append("github_copilot: seat charges are seats x the configured list price, an assumption; a "
+                          "FOCUS or invoice source of the charge, made the source of truth, replaces them.")
+    return spend_frame(rows)

@@ -1,0 +1,257 @@
+"""Microsoft 365 Copilot usage report CSV (user detail) -> seats rows and seat-licence spend rows.
+
+Files: `*.csv` under `m365_copilot/`, one per report download, in any of three header variants: Graph
+`getMicrosoft365CopilotUsageUserDetail` version v1 or v2, or the admin center's "Export". Headers are matched
+case- and punctuation-insensitively through `ALIASES`. Every row is a licensed user; a user whose last
+activity falls inside the report period (Report Refresh Date minus Report Period days, to the refresh date)
+is active. The month is the month of the Report Refresh Date. The admin export has neither refresh date nor
+period: they come from the file name (`..._2026-07-31_D30.csv`), else the latest activity date and 30 days.
+
+The report carries no prices: the seat charge is seats x `settings.seat_prices` (a list price assumption
+unless a FOCUS or invoice source provides the charge and is made the source of truth).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..exceptions import InputError
+from . import Settings, SourceData, empty_usage, files_in, spend_frame
+
+SOURCE = "m365_copilot"
+PROVIDER = "Microsoft"
+PRODUCT = "Microsoft 365 Copilot"
+DEFAULT_PERIOD_DAYS = 30
+
+# Canonical field -> header spellings seen across releases (compared after `_norm`).
+ALIASES = {
+    "user": ("User Principal Name", "User name", "Username", "UPN", "userPrincipalName"),
+    "last_activity": ("Last Activity Date", "Last activity date (UTC)",
+                      "Last activity date (UTC (Universal Time Code))", "Last activity date (Universal Time Code)",
+                      "lastActivityDate"),
+    "refresh": ("Report Refresh Date", "Refresh Date", "reportRefreshDate"),
+    "period": ("Report Period", "reportPeriod"),
+    "department": ("Department", "Department name", "Business unit"),
+    "display_name": ("Display Name", "displayName"),
+}
+# Headers that tell the variants apart, and what each variant must have (for the error message).
+V2_MARKERS = ("Prompts submitted for all apps", "Active Usage Days for all apps")
+EXPECTED = {
+    "Graph v1": "Report Refresh Date, User Principal Name, Display Name, Last Activity Date, ..., Report Period",
+    "Graph v2": "the v1 headers plus Prompts submitted for all apps, Active Usage Days for all apps, ...",
+    "admin center export": "User name, Display name, ..., Last activity date (UTC), ...",
+}
+PERIOD_IN_NAME = re.compile(r"(?i)(?<![a-z0-9])(?:d(7|28|30|90|180)|(7|28|30|90|180)[ _-]?days?)(?![0-9])")
+DATE_IN_NAME = re.compile(r"(20\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def read(folder: Path, settings: Settings) -> SourceData:
+    """Every user-detail CSV under `folder` as seats rows (one month per refresh date) and seat spend rows."""
+    data = SourceData(SOURCE)
+    users = []
+    for path in files_in(folder, "*.csv"):
+        data.files.append(path)
+        users.append(_read_file(path, data))
+    users = _latest_report_per_month([u for u in users if len(u)], data)
+    data.seats = _seats(users)
+    files = users.groupby("Month")["file"].agg(lambda f: ", ".join(sorted(set(f)))).to_dict()
+    data.spend = _seat_spend(data.seats, settings, data, files)
+    data.usage = empty_usage()  # seat reports hold no token volumes
+    return data
+
+
+# --- headers ---------------------------------------------------------------------------------------------
+
+def _norm(header: str) -> str:
+    """Header as compared: lower case, letters and digits only ("Last activity date (UTC)" -> lastactivitydateutc)."""
+    return re.sub(r"[^a-z0-9]", "", str(header).lower())
+
+
+def _columns(headers: list[str], path: Path) -> tuple[dict[str, str], str]:
+    """Canonical field -> the file's header, and the variant's name; an unknown header set is refused."""
+    by_norm = {_norm(h): h for h in headers}
+    found = {field: next((by_norm[_norm(a)] for a in aliases if _norm(a) in by_norm), None)
+             for field, aliases in ALIASES.items()}
+    found = {k: v for k, v in found.items() if v}
+    if "user" not in found or "last_activity" not in found:
+        expected = "; ".join(f"{name}: {cols}" for name, cols in EXPECTED.items())
+        raise InputError(path, f"not a Microsoft 365 Copilot usage report: headers {headers[:6]}"
+                         f"{'...' if len(headers) > 6 else ''} match none of the known variants",
+                         f"download the user detail report (Graph getMicrosoft365CopilotUsageUserDetail v1/v2, "
+                         f"or the admin center's Export). Expected headers: {expected}.")
+    if "refresh" in found:
+        variant = "Graph v2" if any(_norm(m) in by_norm for m in V2_MARKERS) else "Graph v1"
+    else:
+        variant = "admin center export"
+    return found, variant
+
+
+# --- one file --------------------------------------------------------------------------------------------
+
+def _read_file(path: Path, data: SourceData) -> pd.DataFrame:
+    """The users of one report: user, month, refresh date, business unit, active."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "the file is empty",
+                         "download the report again; the first line is the header.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise InputError(path, f"not a readable CSV file ({e})", "download the report again as CSV.") from None
+    columns, variant = _columns(list(raw.columns), path)
+    data.notes.append(f"m365_copilot: {path.name} read as the {variant} header variant ({len(raw)} users).")
+    if raw.empty:
+        return pd.DataFrame()
+    last = _dates(raw[columns["last_activity"]], path, columns["last_activity"], data.fixes)
+    refresh, period = _refresh_and_period(raw, columns, path, last, data)
+    active = last.notna() & (last > refresh - pd.to_timedelta(period, unit="D"))
+    late = last.notna() & (last > refresh)
+    if late.any():  # activity after the refresh date: a clock or export lag, still activity in the period
+        data.fixes["m365.activity_after_refresh_date"] += int(late.sum())
+    department = raw[columns["department"]].str.strip() if "department" in columns else pd.Series(None, index=raw.index)
+    frame = pd.DataFrame({
+        "user": raw[columns["user"]].str.strip().str.lower(),
+        "refresh": refresh, "Month": refresh.dt.to_period("M").dt.to_timestamp(),
+        "BusinessUnit": department.replace("", None), "active": active, "file": path.name,
+    })
+    duplicated = frame.duplicated(["user", "Month"])
+    if duplicated.any():
+        data.fixes["m365.duplicate_user_dropped"] += int(duplicated.sum())
+    return frame[~duplicated]
+
+
+def _dates(values: pd.Series, path: Path, column: str, fixes) -> pd.Series:
+    """YYYY-MM-DD (UTC) or empty -> dates; a time part is dropped and counted; anything else is refused."""
+    text = values.fillna("").astype(str).str.strip()
+    bad = (text != "") & ~text.str.match(ISO_DATE)
+    if bad.any():
+        row = int(bad.idxmax())
+        raise InputError(path, f"date {text[row]!r} is not YYYY-MM-DD", "download the report again as CSV rather "
+                         "than saving it from a spreadsheet, which rewrites dates.", line=row + 2, column=column)
+    timed = text.str.len() > 10
+    if timed.any():
+        fixes["m365.datetime_truncated_to_date"] += int(timed.sum())
+    parsed = pd.to_datetime(text.str[:10].replace("", None), format="%Y-%m-%d", errors="coerce")
+    invalid = (text != "") & parsed.isna()
+    if invalid.any():
+        row = int(invalid.idxmax())
+        raise InputError(path, f"date {text[row]!r} is not a calendar date", "fix or remove the value.",
+                         line=row + 2, column=column)
+    return parsed
+
+
+def _refresh_and_period(raw, columns, path: Path, last: pd.Series, data: SourceData) -> tuple[pd.Series, pd.Series]:
+    """Per-row Report Refresh Date and Report Period days; the admin export takes them from its file name."""
+    if "refresh" in columns:
+        refresh = _dates(raw[columns["refresh"]], path, columns["refresh"], data.fixes)
+        if refresh.isna().any():
+            row = int(refresh.isna().idxmax())
+            raise InputError(path, "Report Refresh Date is empty", "download the report again.", line=row + 2,
+                             column=columns["refresh"])
+    else:
+        refresh = pd.Series(_refresh_from_name(path, last, data), index=raw.index)
+    if "period" in columns:
+        period = raw[columns["period"]].str.extract(r"(\d+)", expand=False)
+        if period.isna().any():
+            row = int(period.isna().idxmax())
+            raise InputError(path, f"Report Period {raw[columns['period']][row]!r} is not a day count",
+                             "Report Period is the number of days (7, 30, 90, 180).", line=row + 2,
+                             column=columns["period"])
+        return refresh, period.astype(int)
+    match = PERIOD_IN_NAME.search(path.stem)
+    if match:
+        return refresh, pd.Series(int(match.group(1) or match.group(2)), index=raw.index)
+    data.fixes["m365.report_period_assumed_30_days"] += 1
+    data.notes.append(f"m365_copilot: {path.name} names no report period; {DEFAULT_PERIOD_DAYS} days assumed "
+                      "(put D7/D30/D90/D180 in the file name to say which).")
+    return refresh, pd.Series(DEFAULT_PERIOD_DAYS, index=raw.index)
+
+
+def _refresh_from_name(path: Path, last: pd.Series, data: SourceData) -> pd.Timestamp:
+    match = DATE_IN_NAME.search(path.stem)
+    if match:
+        return pd.Timestamp(f"{match.group(1)}-{match.group(2)}-{match.group(3)}")
+    if last.notna().any():
+        data.fixes["m365.refresh_date_from_latest_activity"] += 1
+        data.notes.append(f"m365_copilot: {path.name} has no refresh date; the latest activity date "
+                          f"{last.max():%Y-%m-%d} is used (put the report date in the file name, e.g. _2026-07-31).")
+        return last.max()
+    raise InputError(path, "the admin center export has no report date and nobody was active",
+                     "put the date of the download in the file name, e.g. copilot_usage_2026-07-31_D30.csv.")
+
+
+# --- months, seats and charges -----------------------------------------------------------------------------
+
+def _latest_report_per_month(frames: list[pd.DataFrame], data: SourceData) -> pd.DataFrame:
+    """One report per month: files of the latest refresh date in each month (users unioned across them)."""
+    if not frames:
+        return pd.DataFrame(columns=["user", "refresh", "Month", "BusinessUnit", "active", "file"])
+    users = pd.concat(frames, ignore_index=True)
+    latest = users.groupby("Month")["refresh"].transform("max")
+    dropped = users.loc[users["refresh"] < latest, "file"].unique()
+    for name in dropped:  # a weekly and a monthly download of the same month would count every seat twice
+        data.fixes["m365.superseded_report_dropped"] += 1
+        data.notes.append(f"m365_copilot: {name} is superseded by a later report of the same month; not counted.")
+    users = users[users["refresh"] == latest]
+    duplicated = users.duplicated(["user", "Month"])  # split downloads of one report listing a user twice
+    if duplicated.any():
+        data.fixes["m365.duplicate_user_dropped"] += int(duplicated.sum())
+    return users[~duplicated]
+
+
+def _seats(users: pd.DataFrame) -> pd.DataFrame:
+    """LicensedSeats (every listed user) and ActiveUsers per month and business unit."""
+    columns = ["ProviderName", "Product", "Month", "BusinessUnit", "LicensedSeats", "ActiveUsers"]
+    if users.empty:
+        return pd.DataFrame(columns=columns)
+    seats = (users.groupby(["Month", "BusinessUnit"], dropna=False)
+             .agg(LicensedSeats=("user", "size"), ActiveUsers=("active", "sum")).reset_index())
+    seats = seats.assign(ProviderName=PROVIDER, Product=PRODUCT)
+    seats["BusinessUnit"] = seats["BusinessUnit"].astype(object).where(seats["BusinessUnit"].notna(), None)
+    seats["Month"] = seats["Month"].astype("datetime64[us]")
+    return seats[columns].astype({"LicensedSeats": float, "ActiveUsers": float})
+
+
+def seat_spend_rows(seats: pd.DataFrame, price: float, *, provider: str, source: str, key: str,
+                    files: dict) -> list[dict]:
+    """Monthly seat-licence charges at an assumed list price (seats x price); `files`: month -> file names.
+
+    Shared with the GitHub adapter: both seat reports carry no prices.
+    """
+    rows = []
+    for s in seats.to_dict("records"):
+        start = pd.Timestamp(s["Month"])
+        end = start + pd.DateOffset(months=1)
+        n, product = float(s["LicensedSeats"]), s["Product"]
+        slug = re.sub(r"[^a-z0-9]+", "-", product.lower()).strip("-")
+        rows.append({
+            "BillingPeriodStart": start, "BillingPeriodEnd": end, "ChargePeriodStart": start, "ChargePeriodEnd": end,
+            "ProviderName": provider, "PublisherName": provider, "InvoiceIssuerName": provider,
+            "ServiceName": product, "ServiceCategory": "AI and Machine Learning", "ChargeCategory": "Purchase",
+            "ChargeFrequency": "Recurring", "PricingCategory": "Standard", "SkuId": f"{slug}:seat",
+            "ChargeDescription": f"{product} seat licence, monthly: {n:.0f} seats x {price:.2f} USD list price "
+                                 "(assumed; no invoice source)",
+            "ConsumedQuantity": n, "ConsumedUnit": "Seats", "PricingQuantity": n, "PricingUnit": "Seats",
+            "ListUnitPrice": price, "ListCost": n * price, "ContractedCost": n * price, "EffectiveCost": n * price,
+            "BilledCost": n * price, "BillingCurrency": "USD", "x_BusinessUnit": s["BusinessUnit"],
+            "x_SpendModality": "seat_licence", "x_AttributionKey": f"{key}:{product}", "x_Source": source,
+            "x_SourceFile": files.get(start),
+        })
+    return rows
+
+
+def _seat_spend(seats: pd.DataFrame, settings: Settings, data: SourceData, files: dict) -> pd.DataFrame:
+    if seats.empty:
+        return spend_frame([])
+    price = settings.seat_prices.get(PRODUCT)
+    if price is None:
+        data.notes.append(f"m365_copilot: no seat price for '{PRODUCT}' in the settings; seats are reported "
+                          "without a charge (never priced at zero).")
+        return spend_frame([])
+    data.notes.append(f"m365_copilot: seat charges are seats x {price:.2f} USD, a list price assumption; a FOCUS or "
+                      "invoice source of the charge, made the source of truth, replaces them.")
+    return spend_frame(seat_spend_rows(seats, price, provider=PROVIDER, source=SOURCE,
+                                       key="m365_copilot.product", files=files))

@@ -1,0 +1,227 @@
+"""Seat reports: Microsoft 365 Copilot usage CSV (Graph v1, Graph v2, admin-center export) and GitHub Copilot
+seats / billing JSON -> seats rows and seat-licence spend rows at the configured list price."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from boardpack.adapters import SOURCE_COLUMNS, USAGE_COLUMNS, Settings, github, m365
+from boardpack.exceptions import InputError
+from boardpack.schema import SEATS_COLUMNS, SPEND_COLUMNS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+M365, GITHUB = FIXTURES / "m365_copilot", FIXTURES / "github_copilot"
+JUN, JUL, AUG = pd.Timestamp("2026-06-01"), pd.Timestamp("2026-07-01"), pd.Timestamp("2026-08-01")
+
+
+def seats_of(seats: pd.DataFrame, month, product=None) -> dict:
+    rows = seats[(seats["Month"] == month) & ((seats["Product"] == product) if product else True)]
+    return {(bu if isinstance(bu, str) else None): (lic, act)
+            for bu, lic, act in zip(rows["BusinessUnit"], rows["LicensedSeats"], rows["ActiveUsers"])}
+
+
+# --- Microsoft 365 Copilot -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ms():
+    return m365.read(M365, Settings())
+
+
+def test_m365_frames(ms):
+    assert list(ms.seats.columns) == list(SEATS_COLUMNS)
+    assert list(ms.spend.columns) == list(SPEND_COLUMNS) + list(SOURCE_COLUMNS)
+    assert set(ms.seats["ProviderName"]) == {"Microsoft"} and set(ms.seats["Product"]) == {"Microsoft 365 Copilot"}
+    assert ms.usage.empty and list(ms.usage.columns) == list(USAGE_COLUMNS)
+
+
+def test_m365_graph_v1_active_means_activity_inside_the_report_period(ms):
+    # refresh 2026-06-30, period 30 days: active from 2026-06-01 on. Ada 06-29 and Eve 06-01 are active;
+    # Bob 05-15, Dee 05-31 (one day before the period) and Cy (never) are not. Every row is a licensed seat.
+    assert seats_of(ms.seats, JUN) == {None: (5, 2)}
+
+
+def test_m365_a_superseded_weekly_report_of_the_same_month_is_not_counted(ms):
+    assert ms.fixes["m365.superseded_report_dropped"] == 1
+    assert any("graph_v1_weekly_2026-06-23.csv is superseded" in n for n in ms.notes)
+
+
+def test_m365_graph_v2_with_department_and_dirty_headers(ms):
+    # refresh 2026-07-31, period 28 days: active after 2026-07-03. Header case and spacing differ from Graph's.
+    assert seats_of(ms.seats, JUL) == {"Sales": (2, 1), "Engineering": (2, 1), None: (1, 1)}
+    assert ms.fixes["m365.datetime_truncated_to_date"] == 1  # 2026-07-31T00:00:00Z
+
+
+def test_m365_admin_export_takes_date_and_period_from_the_file_name(ms):
+    # copilot_usage_export_2026-08-31_D30.csv: active after 2026-08-01 -> Ada 08-20 and Bob 08-02, not Cy 07-15
+    assert seats_of(ms.seats, AUG) == {None: (3, 2)}
+
+
+def test_m365_variants_are_named_in_the_notes(ms):
+    text = "\n".join(ms.notes)
+    for variant in ("Graph v1", "Graph v2", "admin center export"):
+        assert variant in text
+
+
+def test_m365_seat_spend_is_seats_times_list_price(ms):
+    spend = ms.spend
+    assert set(spend["x_SpendModality"]) == {"seat_licence"}
+    assert set(spend["ChargeCategory"]) == {"Purchase"} and set(spend["ChargeFrequency"]) == {"Recurring"}
+    assert set(spend["ServiceName"]) == {"Microsoft 365 Copilot"} and set(spend["ListUnitPrice"]) == {30.0}
+    by_month = spend.groupby("ChargePeriodStart")["EffectiveCost"].sum()
+    assert by_month.to_dict() == {JUN: 5 * 30.0, JUL: 5 * 30.0, AUG: 3 * 30.0}
+    july = spend[spend["ChargePeriodStart"] == JUL]
+    by_unit = dict(zip(july["x_BusinessUnit"].fillna("-"), july["ConsumedQuantity"]))
+    assert by_unit == {"Sales": 2, "Engineering": 2, "-": 1}
+    assert (spend["ChargePeriodEnd"] == spend["ChargePeriodStart"] + pd.DateOffset(months=1)).all()
+    assert spend["ChargeDescription"].str.contains("list price").all()
+    assert any("list price assumption" in n for n in ms.notes)
+
+
+def test_m365_seat_price_comes_from_settings(tmp_path):
+    shutil.copy(M365 / "graph_v1_2026-06.csv", tmp_path)
+    data = m365.read(tmp_path, Settings(seat_prices={"Microsoft 365 Copilot": 25.5}))
+    assert data.spend["EffectiveCost"].sum() == 5 * 25.5
+
+
+def test_m365_without_a_price_reports_seats_but_no_charge(tmp_path):
+    shutil.copy(M365 / "graph_v1_2026-06.csv", tmp_path)
+    data = m365.read(tmp_path, Settings(seat_prices={}))
+    assert len(data.seats) == 1 and data.spend.empty
+    assert any("never priced at zero" in n for n in data.notes)
+
+
+def test_m365_unknown_headers_are_refused_with_the_expected_ones(tmp_path):
+    path = tmp_path / "report.csv"
+    path.write_text("Name,Email,Licence\nAda,ada@contoso.com,E5\n")
+    with pytest.raises(InputError) as e:
+        m365.read(tmp_path, Settings())
+    assert e.value.path == str(path)
+    assert "Report Refresh Date" in str(e.value) and "Last activity date (UTC)" in str(e.value)
+
+
+def test_m365_spreadsheet_dates_are_refused_with_line_and_column(tmp_path):
+    (tmp_path / "r.csv").write_text("Report Refresh Date,User Principal Name,Last Activity Date,Report Period\n"
+                                    "2026-06-30,a@x.com,2026-06-01,30\n2026-06-30,b@x.com,6/29/2026,30\n")
+    with pytest.raises(InputError) as e:
+        m365.read(tmp_path, Settings())
+    assert (e.value.line, e.value.column) == (3, "Last Activity Date")
+
+
+def test_m365_admin_export_without_date_or_period_in_its_name(tmp_path):
+    (tmp_path / "export.csv").write_text("User name,Last activity date (UTC)\na@x.com,2026-09-20\nb@x.com,\n")
+    data = m365.read(tmp_path, Settings())
+    assert seats_of(data.seats, pd.Timestamp("2026-09-01")) == {None: (2, 1)}
+    assert data.fixes["m365.refresh_date_from_latest_activity"] == 1
+    assert data.fixes["m365.report_period_assumed_30_days"] == 1
+
+
+def test_m365_admin_export_with_nobody_active_and_no_date_is_refused(tmp_path):
+    (tmp_path / "export.csv").write_text("User name,Last activity date (UTC)\na@x.com,\n")
+    with pytest.raises(InputError, match="file name"):
+        m365.read(tmp_path, Settings())
+
+
+# --- GitHub Copilot --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gh():
+    return github.read(GITHUB, Settings())
+
+
+def test_github_frames(gh):
+    assert list(gh.seats.columns) == list(SEATS_COLUMNS)
+    assert list(gh.spend.columns) == list(SPEND_COLUMNS) + list(SOURCE_COLUMNS)
+    assert set(gh.seats["ProviderName"]) == {"GitHub"}
+    assert gh.usage.empty and list(gh.usage.columns) == list(USAGE_COLUMNS)
+
+
+def test_github_seat_list_pages_give_product_team_and_activity(gh):
+    # seats_2026-07-31.json (two pages): snapshot at the end of 2026-07-31, active after 2026-07-02 00:00.
+    # octocat 07-30 (written with a -06:00 offset) active; hubot 07-01 23:00Z not; mona never.
+    assert seats_of(gh.seats, JUL, "GitHub Copilot Business") == {"Platform": (2, 1), None: (1, 0)}
+    assert seats_of(gh.seats, JUL, "GitHub Copilot Enterprise") == {"Data Science": (1, 1)}  # lisa 07-02 00:30Z
+
+
+def test_github_seat_list_wins_over_the_billing_summary_of_the_same_month(gh):
+    assert sum(lic for lic, _ in seats_of(gh.seats, JUL).values()) == 4
+    assert any("billing summary says 5 seats, the seat list has 4" in n for n in gh.notes)
+
+
+def test_github_billing_summary_fills_months_without_a_seat_list(gh):
+    assert seats_of(gh.seats, JUN) == {None: (10, 7)}  # seat_breakdown total / active_this_cycle
+
+
+def test_github_fetched_at_sets_the_month_and_unknown_plan_is_business(gh):
+    assert seats_of(gh.seats, AUG, "GitHub Copilot Business") == {None: (2, 1)}  # hubot last active 07-20
+    assert gh.fixes["github.plan_type_assumed_business"] == 1
+
+
+def test_github_seat_spend_is_priced_per_plan(gh):
+    spend = gh.spend
+    cost = spend.groupby(["ChargePeriodStart", "ServiceName"])["EffectiveCost"].sum().to_dict()
+    assert cost == {(JUN, "GitHub Copilot Business"): 10 * 19.0, (JUL, "GitHub Copilot Business"): 3 * 19.0,
+                    (JUL, "GitHub Copilot Enterprise"): 1 * 39.0, (AUG, "GitHub Copilot Business"): 2 * 19.0}
+    assert set(spend["x_SpendModality"]) == {"seat_licence"} and set(spend["ChargeCategory"]) == {"Purchase"}
+    platform = spend[spend["x_BusinessUnit"] == "Platform"].iloc[0]
+    assert platform["ConsumedQuantity"] == 2 and platform["ConsumedUnit"] == "Seats"
+    assert platform["SkuId"] == "github-copilot-business:seat"
+    assert platform["x_SourceFile"] == "seats_2026-07-31.json"  # the unused billing summary is not named
+
+
+def write_json(folder: Path, name: str, doc) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def seat(login: str, last: str | None, **fields) -> dict:
+    return {"assignee": {"login": login, "id": sum(map(ord, login))}, "last_activity_at": last,
+            "plan_type": "business", "assigning_team": None, **fields}
+
+
+def test_github_later_snapshot_of_a_month_supersedes_an_earlier_one(tmp_path):
+    write_json(tmp_path, "seats_2026-07-15.json", {"seats": [seat("a", "2026-07-10T00:00:00Z")]})
+    write_json(tmp_path, "seats_2026-07-31.json", {"seats": [seat("a", "2026-07-10T00:00:00Z"),
+                                                             seat("b", None)]})
+    data = github.read(tmp_path, Settings())
+    assert seats_of(data.seats, JUL) == {None: (2, 1)}
+    assert data.fixes["github.superseded_snapshot_dropped"] == 1
+
+
+def test_github_duplicate_seats_across_pages_count_once(tmp_path):
+    write_json(tmp_path, "seats_2026-07.json", [{"seats": [seat("a", "2026-07-30T00:00:00Z")]},
+                                                {"seats": [seat("a", "2026-07-30T00:00:00Z")]}])
+    data = github.read(tmp_path, Settings())
+    assert seats_of(data.seats, JUL) == {None: (1, 1)}
+    assert data.fixes["github.duplicate_seat_dropped"] == 1
+
+
+def test_github_bare_seat_list_dated_by_its_latest_activity(tmp_path):
+    write_json(tmp_path, "seats.json", [seat("a", "2026-09-20T00:00:00Z"), seat("b", "2026-08-01T00:00:00Z")])
+    data = github.read(tmp_path, Settings())
+    assert seats_of(data.seats, pd.Timestamp("2026-09-01")) == {None: (2, 1)}
+    assert data.fixes["github.snapshot_date_from_latest_activity"] == 1
+
+
+def test_github_billing_without_any_date_is_refused(tmp_path):
+    write_json(tmp_path, "billing.json", {"seat_breakdown": {"total": 3, "active_this_cycle": 1}})
+    with pytest.raises(InputError, match="fetched_at"):
+        github.read(tmp_path, Settings())
+
+
+def test_github_other_json_is_refused(tmp_path):
+    write_json(tmp_path, "metrics_2026-07-01.json", [{"date": "2026-07-01", "total_active_users": 3}])
+    with pytest.raises(InputError, match="not a GitHub Copilot seats or billing response"):
+        github.read(tmp_path, Settings())
+
+
+def test_github_bad_seat_count_is_refused(tmp_path):
+    write_json(tmp_path, "billing_2026-07.json", {"seat_breakdown": {"total": "many", "active_this_cycle": 1}})
+    with pytest.raises(InputError) as e:
+        github.read(tmp_path, Settings())
+    assert e.value.column == "seat_breakdown.total"
