@@ -71,7 +71,7 @@ def value_vs_spend(history: list[dict], currency: str):
     ax.set_title(f"Value was {fmt.multiple(last['value_multiple'])} spend in {last['quarter']}")
     ax.legend(loc="upper left", ncols=2)
     ax.set_ylabel("per quarter")
-    ax.text(1, -0.16, "Whiskers: value range (measured low to all-grades high)", transform=ax.transAxes,
+    ax.text(1, -0.2, "Whiskers: value range (measured low to all-grades high)", transform=ax.transAxes,
             ha="right", fontsize=7.5, color=MUTED)
     return fig
 
