@@ -32,7 +32,7 @@ test: venv ## Run every test (unit, contracts, bad input, end to end)
 	$(BIN)/python -m pytest
 
 lab: venv ## Open JupyterLab on the notebooks with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 sample: venv ## Regenerate the bundled sample enterprise in data/sample (deterministic)
 	$(BIN)/boardpack sample --out data/sample

@@ -16,15 +16,15 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_DATA = ROOT / "data" / "sample"
+# Shared by `build` and `scheduled`, which take the same inputs.
+QUARTER = typer.Option(None, help="Quarter to report, e.g. 2026-Q3. Default: the latest complete quarter.")
+DATA = typer.Option(DEFAULT_DATA, help="Folder with the five canonical tables, or a raw folder of source exports.")
+CONFIG = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML).")
+REPORTS = typer.Option(ROOT / "reports", help="Folder the pack is published in, as <reports>/<quarter>/.")
 
 
 @app.command()
-def build(
-    quarter: Optional[str] = typer.Option(None, help="Quarter to report, e.g. 2026-Q3. Default: the latest complete quarter."),
-    data: Path = typer.Option(DEFAULT_DATA, help="Folder with spend, seats, outcomes, use_cases and models files."),
-    config: Path = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML)."),
-    reports: Path = typer.Option(ROOT / "reports", help="Folder the pack is published in, as <reports>/<quarter>/."),
-) -> None:
+def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS) -> None:
     """Validate the data, compute the metrics and render the board pack (HTML and PDF)."""
     from .build import build as run_build
     from .exceptions import BoardpackError
@@ -111,10 +111,7 @@ def send(
 
 @app.command()
 def scheduled(
-    quarter: Optional[str] = typer.Option(None, help="Quarter to report. Default: the latest complete quarter."),
-    data: Path = typer.Option(DEFAULT_DATA, help="Folder with the input tables."),
-    config: Path = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML)."),
-    reports: Path = typer.Option(ROOT / "reports", help="Folder the pack is published in."),
+    quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS,
     recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML)."),
     group: Optional[list[str]] = typer.Option(None, help="Group to notify on failure (repeatable). Default: the file's defaults.notify list."),
 ) -> None:

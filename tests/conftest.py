@@ -25,6 +25,18 @@ def tree_hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test: prices come from installed package data."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
 @pytest.fixture(scope="session")
 def sample_data(tmp_path_factory) -> Path:
     """A private copy of the bundled sample, so no test can change the real one."""

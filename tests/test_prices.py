@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import socket
 from datetime import datetime, timezone
 from importlib.metadata import version
 
@@ -17,15 +16,7 @@ from boardpack.schema import MODELS_COLUMNS, TIERS
 UTC = timezone.utc
 
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Any attempt to open a connection fails the test."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_network")  # conftest: any connection attempt fails
 
 
 def catalog_model(provider_id: str, model_id: str):

@@ -125,6 +125,32 @@ def usage_frame(rows: list[dict]) -> pd.DataFrame:
     return _typed(rows, USAGE_COLUMNS)
 
 
+def duckdb_connection():
+    """A DuckDB connection in UTC without a progress bar (which a notebook kernel refuses without ipywidgets)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
+    return con
+
+
+def note_estimates(data: SourceData, estimated: int, unpriced: dict[str, float], missing: str) -> None:
+    """Say which spend rows are usage x list price estimates, and which usage could not be priced at all."""
+    from .. import prices
+
+    if estimated:
+        data.fixes[f"{data.name}.spend_estimated_from_usage"] += estimated
+        data.notes.append(f"{data.name}: {estimated} spend row(s) are ESTIMATES (usage x list price, "
+                          f"{prices.catalog_version()}) for days without {missing} data.")
+    for model, tokens in sorted(unpriced.items()):
+        data.notes.append(f"{data.name}: {tokens:,.0f} tokens of '{model}' have no list price in "
+                          f"{prices.catalog_version()}; not estimated (never priced at zero).")
+
+
 def files_in(folder: Path, *patterns: str) -> list[Path]:
     """Files of a source folder matching any pattern, sorted; hidden files skipped."""
     found = {p for pattern in patterns for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith(".")}

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, files_in, spend_frame, usage_frame
+from . import Settings, SourceData, files_in, note_estimates, spend_frame, usage_frame
 
 SOURCE = "anthropic"
 PROVIDER = "Anthropic"
@@ -301,13 +301,7 @@ def _estimate_spend(usage: list[dict], covered: set, data: SourceData) -> list[d
             unpriced[u["x_Model"] or "(no model: usage not grouped by model)"] += u["Tokens"]
         else:
             rows.append(_estimate_row(u, price))
-    if rows:
-        data.fixes["anthropic.spend_estimated_from_usage"] += len(rows)
-        data.notes.append(f"anthropic: {len(rows)} spend row(s) are ESTIMATES (usage x list price, "
-                          f"{prices.catalog_version()}) for days without cost report data.")
-    for model, tokens in sorted(unpriced.items()):
-        data.notes.append(f"anthropic: {tokens:,.0f} tokens of '{model}' have no list price in "
-                          f"{prices.catalog_version()}; not estimated (never priced at zero).")
+    note_estimates(data, len(rows), unpriced, "cost report")
     return rows
 
 

@@ -75,7 +75,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConfigError, InputError
-from . import Settings, SourceData, empty_spend, empty_usage, files_in, spend_frame, usage_frame
+from . import (Settings, SourceData, duckdb_connection, empty_spend, empty_usage, files_in, spend_frame,
+               usage_frame)
 
 SOURCE = "focus"
 PATTERNS = ("*.csv", "*.csv.gz", "*.parquet")
@@ -606,14 +607,6 @@ def _check_patterns(con, settings: Settings) -> None:
                                   f"{str(exc).splitlines()[0]}. Use RE2 syntax (no look-arounds).") from None
 
 
-def _quiet(con) -> None:
-    """No progress bar on the terminal; in a notebook kernel DuckDB refuses the setting without ipywidgets."""
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:
-        pass
-
-
 def read(folder: Path, settings: Settings) -> SourceData:
     folder = Path(folder)
     files = files_in(folder, *PATTERNS)
@@ -621,10 +614,8 @@ def read(folder: Path, settings: Settings) -> SourceData:
     if not files:
         out.notes.append(f"no FOCUS file (*.csv, *.csv.gz, *.parquet) under {folder}")
         return out
-    con = duckdb.connect()
+    con = duckdb_connection()
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        _quiet(con)
         con.execute(_MACROS)
         _check_patterns(con, settings)
         layouts = [_layout(con, f) for f in files]

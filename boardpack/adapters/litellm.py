@@ -53,7 +53,8 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, empty_spend, empty_usage, files_in, spend_frame, usage_frame
+from . import (Settings, SourceData, duckdb_connection, empty_spend, empty_usage, files_in, spend_frame,
+               usage_frame)
 
 SOURCE = "litellm"
 PATTERNS = ("*.csv", "*.csv.gz", "*.parquet")
@@ -263,14 +264,6 @@ FROM r GROUP BY ALL
 
 # --- read ----------------------------------------------------------------------------------------------------
 
-def _quiet(con) -> None:
-    """No progress bar on the terminal; in a notebook kernel DuckDB refuses the setting without ipywidgets."""
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:
-        pass
-
-
 def read(folder: Path, settings: Settings) -> SourceData:
     folder = Path(folder)
     files = files_in(folder, *PATTERNS)
@@ -278,10 +271,8 @@ def read(folder: Path, settings: Settings) -> SourceData:
     if not files:
         out.notes.append(f"no LiteLLM export (*.csv, *.csv.gz, *.parquet) under {folder}")
         return out
-    con = duckdb.connect()
+    con = duckdb_connection()
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        _quiet(con)
         logs, rollups = [], {}
         for path in files:
             cols = _describe(con, path)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, files_in, spend_frame, usage_frame
+from . import Settings, SourceData, files_in, note_estimates, spend_frame, usage_frame
 
 SOURCE = "openai"
 PROVIDER = "OpenAI"
@@ -356,13 +356,7 @@ def _estimate_spend(usage_rows: list[dict], covered: set, data: SourceData) -> l
             unpriced[u["x_Model"] or "(no model: usage not grouped by model)"] += u["Tokens"]
             continue
         rows.append(_estimate_row(u, price))
-    if rows:
-        data.fixes["openai.spend_estimated_from_usage"] += len(rows)
-        data.notes.append(f"openai: {len(rows)} spend row(s) are ESTIMATES (usage x list price, "
-                          f"{prices.catalog_version()}) for days without Costs API data.")
-    for model, tokens in sorted(unpriced.items()):
-        data.notes.append(f"openai: {tokens:,.0f} tokens of '{model}' have no list price in "
-                          f"{prices.catalog_version()}; not estimated (never priced at zero).")
+    note_estimates(data, len(rows), unpriced, "Costs API")
     return rows
 
 
