@@ -151,6 +151,31 @@ def note_estimates(data: SourceData, estimated: int, unpriced: dict[str, float],
                           f"{prices.catalog_version()}; not estimated (never priced at zero).")
 
 
+def page_buckets(path: Path, refusal: str, how: str) -> list[dict]:
+    """The buckets of a vendor API export: one page per file, a JSON list of pages, or a list of buckets.
+
+    `refusal` and `how` say what the file should have been when it is none of these.
+    """
+    import json
+
+    from ..exceptions import InputError
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(path, f"not a JSON file ({e})",
+                         "save the API response body as it came, one page per file or a JSON list of pages.") from None
+    buckets = []
+    for item in doc if isinstance(doc, list) else [doc]:
+        if isinstance(item, dict) and isinstance(item.get("data"), list):
+            buckets += item["data"]
+        elif isinstance(item, dict) and "results" in item:
+            buckets.append(item)
+        else:
+            raise InputError(path, refusal, how)
+    return buckets
+
+
 def files_in(folder: Path, *patterns: str) -> list[Path]:
     """Files of a source folder matching any pattern, sorted; hidden files skipped."""
     found = {p for pattern in patterns for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith(".")}

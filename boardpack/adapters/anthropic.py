@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, files_in, note_estimates, spend_frame, usage_frame
+from . import Settings, SourceData, files_in, note_estimates, page_buckets, spend_frame, usage_frame
 
 SOURCE = "anthropic"
 PROVIDER = "Anthropic"
@@ -97,22 +97,8 @@ def _read_file(path: Path, found: _Collected, fixes) -> None:
 # --- reading pages ---------------------------------------------------------------------------------------
 
 def _buckets(path: Path) -> list[dict]:
-    """The buckets of a file holding one page, a list of pages, or a list of buckets."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(path, f"not a JSON file ({e})",
-                         "save the API response body as it came, one page per file or a JSON list of pages.") from None
-    buckets = []
-    for item in doc if isinstance(doc, list) else [doc]:
-        if isinstance(item, dict) and isinstance(item.get("data"), list):
-            buckets += item["data"]
-        elif isinstance(item, dict) and "results" in item:
-            buckets.append(item)
-        else:
-            raise InputError(path, "not an Anthropic report page: no `data` list of buckets",
-                             "export the response of GET /v1/organizations/cost_report or usage_report/messages.")
-    return buckets
+    return page_buckets(path, "not an Anthropic report page: no `data` list of buckets",
+                        "export the response of GET /v1/organizations/cost_report or usage_report/messages.")
 
 
 def _bucket_times(bucket: dict, path: Path, fixes) -> tuple[pd.Timestamp, pd.Timestamp]:

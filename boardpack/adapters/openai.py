@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, files_in, note_estimates, spend_frame, usage_frame
+from . import Settings, SourceData, files_in, note_estimates, page_buckets, spend_frame, usage_frame
 
 SOURCE = "openai"
 PROVIDER = "OpenAI"
@@ -94,28 +94,9 @@ def _read_file(path: Path, found: _Collected, fixes) -> None:
 
 # --- reading pages ---------------------------------------------------------------------------------------
 
-def _load(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(path, f"not a JSON file ({e})",
-                         "save the API response body as it came, one page per file or a JSON list of pages.") from None
-
-
 def _buckets(path: Path) -> list[dict]:
-    """The buckets of a file holding one page, a list of pages, or a list of buckets."""
-    doc = _load(path)
-    items = doc if isinstance(doc, list) else [doc]
-    buckets = []
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get("data"), list):
-            buckets += item["data"]
-        elif isinstance(item, dict) and "results" in item:
-            buckets.append(item)
-        else:
-            raise InputError(path, "not an OpenAI usage or costs page: no `data` list of buckets",
-                             "export the response of GET /v1/organization/costs or /v1/organization/usage/completions.")
-    return buckets
+    return page_buckets(path, "not an OpenAI usage or costs page: no `data` list of buckets",
+                        "export the response of GET /v1/organization/costs or /v1/organization/usage/completions.")
 
 
 def _results(path: Path, fixes) -> list[tuple[pd.Timestamp, pd.Timestamp, list]]:
