@@ -91,13 +91,21 @@ def quadrant_scatter(use_cases: list[dict], target: float, currency: str):
                    s=[40 + 600 * u["spend"] / biggest for u in pts], c=QUADRANT_COLOURS[quad],
                    marker=QUADRANT_MARKERS[quad], alpha=0.8, edgecolors="white", linewidths=0.8,
                    label=f"{quad} ({len(pts)})")
-    # Label the five biggest; labels of points in the right half point left so they stay on the page.
+    # Label the five biggest, nudged apart where two would overlap; labels of points in the right half point
+    # left so they stay on the page.
     middle = (min(u["spend"] for u in use_cases) * biggest) ** 0.5 if use_cases else 1
-    for n, u in enumerate(sorted(use_cases, key=lambda u: -u["spend"])[:5]):
+    fig.canvas.draw()  # fixes the axes' transform so label positions can be compared in points
+    placed = []
+    for u in sorted(use_cases, key=lambda u: -u["spend"])[:5]:
         left = u["spend"] > middle
-        ax.annotate(u["name"], (u["spend"], min(u["multiple"] or 0, cap)), fontsize=7, color=INK,
-                    xytext=(-8 if left else 8, 6 if n % 2 == 0 else -10), textcoords="offset points",
-                    ha="right" if left else "left")
+        xy = (u["spend"], min(u["multiple"] or 0, cap))
+        px, py = ax.transData.transform(xy) * 72 / fig.dpi
+        dy = 6
+        while any(abs(py + dy - qy) < 9 and abs(px - qx) < 110 for qx, qy in placed):
+            dy -= 10
+        placed.append((px, py + dy))
+        ax.annotate(u["name"], xy, fontsize=7, color=INK, xytext=(-8 if left else 8, dy), textcoords="offset points",
+                    ha="right" if left else "left", arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.5})
     ax.axhline(target, color=MUTED, lw=1, ls="--")
     ax.text(ax.get_xlim()[1] if use_cases else 1, target, f" target {fmt.multiple(target)}", va="bottom",
             ha="right", fontsize=7.5, color=MUTED)
