@@ -182,8 +182,11 @@ def unit_cost_vs_volume(history: list[dict]):
     ax2.grid(False)
     ax2.set_ylim(bottom=0)
     first, last = history[0], history[-1]
-    ax.set_title(f"Unit cost {fmt.pct(fmt.change(last['unit_cost_per_mtok'], first['unit_cost_per_mtok']), signed=True)}"
-                 f", volume {fmt.pct(fmt.change(last['tokens'], first['tokens']), signed=True)} since {first['quarter']}")
+    if len(history) < 2:
+        ax.set_title(f"${last['unit_cost_per_mtok'] or 0:,.2f} per million tokens in {last['quarter']}")
+    else:
+        ax.set_title(f"Unit cost {fmt.pct(fmt.change(last['unit_cost_per_mtok'], first['unit_cost_per_mtok']), signed=True)}"
+                     f", volume {fmt.pct(fmt.change(last['tokens'], first['tokens']), signed=True)} since {first['quarter']}")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)

@@ -23,6 +23,7 @@ MODALITIES = ("api_tokens", "seat_licence", "self_hosted", "platform")
 WINDOW = 6  # quarters of history each trend is fitted on
 HORIZON = 4
 BACKTEST = 2  # last known quarters held out one at a time
+MIN_HISTORY = 3  # quarters needed before a trend means anything
 SCENARIO_KEYS = ("usage_growth", "price_change", "retiering_adopted", "idle_seats_reallocated")
 
 
@@ -102,11 +103,16 @@ def forecast(history: list[dict], modality_history: dict[str, list[float]], reti
              idle_seat_cost: float, scenarios: dict[str, dict]) -> dict:
     """Everything the forecast page shows, for metrics.json."""
     quarters = [h["quarter"] for h in history]
+    if len(quarters) < MIN_HISTORY:
+        return {"model": None, "insufficient": True, "history_quarters": len(quarters), "min_history": MIN_HISTORY,
+                "quarters": quarter_labels(quarters[-1], HORIZON), "base": [], "backtest": [], "mape": None,
+                "scenarios": {}}
     series = {m: modality_history.get(m, [0.0] * len(quarters)) for m in MODALITIES if any(modality_history.get(m, []))}
     base = project(series)
     tests = backtest(series, quarters)
     errors = [t["abs_pct_error"] for t in tests if t["abs_pct_error"] is not None]
     return {
+        "insufficient": False,
         "model": f"log-linear trend per kind of spend, fitted on the last {min(WINDOW, len(quarters))} quarters",
         "quarters": quarter_labels(quarters[-1], HORIZON),
         "growth": {m: p["growth"] for m, p in base["parts"].items()},

@@ -245,6 +245,8 @@ def dynamics_page(m: dict) -> HTML:
 
 def outlook_page(m: dict) -> HTML:
     cur, fc = m["currency"], m["forecast"]
+    if fc.get("insufficient"):
+        return _page("outlook", m=m, fc=fc)
     figure = chart(charts.forecast_fan(m["history"], fc, cur),
                    "Actual quarterly AI spend, the trend forecast (dashed) and the scenarios; the shaded quarters are forecast.",
                    "Line chart of quarterly AI spend to date and forecast paths for the next four quarters.")

@@ -46,3 +46,10 @@ def test_scenarios_change_the_token_part_and_take_off_savings():
     assert saved == pytest.approx([910.0, 910.0])
     with pytest.raises(ValueError, match="unknown scenario"):
         f.scenario(base, {"discount": 0.1}, 0, 0)
+
+
+def test_too_short_a_history_gives_no_forecast():
+    result = f.forecast([{"quarter": "2025-Q1"}, {"quarter": "2025-Q2"}], {"api_tokens": [100.0, 200.0]}, 0.0, 0.0,
+                        {"cut": {"price_change": -0.5}})
+    assert result["insufficient"] and result["base"] == [] and result["scenarios"] == {}
+    assert result["history_quarters"] == 2 and result["min_history"] == f.MIN_HISTORY
