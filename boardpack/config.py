@@ -26,12 +26,20 @@ class Config:
     targets: dict = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     reference_models: dict = field(default_factory=dict)
     truth: dict = field(default_factory=dict)  # provider -> the source whose cost counts (raw data folders)
+    seat_prices: dict = field(default_factory=dict)  # seat product -> price per seat and month (raw folders)
     scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
     branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
     path: str = ""
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _seat_prices(prices: dict, path: Path) -> dict:
+    for product, price in prices.items():
+        if not isinstance(price, (int, float)) or price < 0:
+            raise ConfigError(f"{path}: [sources] seat_prices {product!r} must be a price per seat and month, got {price!r}.")
+    return {product: float(price) for product, price in prices.items()}
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -80,6 +88,7 @@ def load_config(path: str | Path | None = None) -> Config:
         targets={k: float(v) for k, v in targets.items()},
         reference_models=dict(reference),
         truth=dict(raw.get("sources", {}).get("truth", {})),
+        seat_prices=_seat_prices(raw.get("sources", {}).get("seat_prices", {}), path),
         scenarios=scenarios,
         branding=branding,
         path=str(path),

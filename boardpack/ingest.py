@@ -152,7 +152,7 @@ def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 
 def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None = None,
-                quarter_end: pd.Timestamp | None = None) -> Tables:
+                quarter_end: pd.Timestamp | None = None, seat_prices: dict | None = None) -> Tables:
     """Read every canonical table in `data_dir`, typed; a raw folder of source exports is assembled first.
 
     Raises InputError for unreadable files.
@@ -164,7 +164,10 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
     from . import sources
 
     if sources.is_raw(data_dir):
-        assembled = sources.assemble(data_dir, currency, truth, quarter_end=quarter_end)
+        from .adapters import Settings
+
+        settings = Settings(seat_prices={**Settings().seat_prices, **(seat_prices or {})})
+        assembled = sources.assemble(data_dir, currency, truth, settings=settings, quarter_end=quarter_end)
         frames, unparsed = {}, {}
         for table in TABLES:
             frame = assembled.frames[table].reset_index(drop=True)

@@ -63,7 +63,7 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     out.mkdir(parents=True, exist_ok=True)
     cfg = load_config(config)
     quarter_end = Quarter.parse(quarter).end - pd.Timedelta(days=1) if quarter else None
-    tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end)
+    tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end, cfg.seat_prices)
     q = resolve_quarter(tables["spend"], quarter, tables.sources["spend"])
     suites = contracts.load_contracts()
     gate = contracts.run_gate(tables, q, cfg.currency, suites)

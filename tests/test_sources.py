@@ -116,3 +116,13 @@ def test_mixed_pack_reports_sources_fixes_and_reconciliation(mixed_pack):
     assert "Sources and reconciliation" in text and "EUR" in text
     manifest = json.loads((pack / "manifest.json").read_text())
     assert len(manifest["inputs"]) >= 25 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def test_configured_seat_price_replaces_the_list_price(tmp_path):
+    from boardpack.ingest import load_tables
+
+    mixed_sources.write(tmp_path)
+    tables = load_tables(tmp_path, "USD", {}, seat_prices={"Microsoft 365 Copilot": 25.0})
+    spend = tables["spend"]
+    m365 = spend[(spend["ServiceName"] == "Microsoft 365 Copilot") & (spend["ChargePeriodStart"] == "2026-07-01")]
+    assert m365["EffectiveCost"].sum() == pytest.approx(40 * 25.0)       # 40 licensed users that month
