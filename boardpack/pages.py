@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jinja2
 from markupsafe import escape
-import pandas as pd
 from IPython.display import HTML
 
 from . import charts, fmt
@@ -121,34 +120,14 @@ def headlines(m: dict) -> list[str]:
 
 
 def table(rows: list[dict], columns: dict[str, tuple[str, callable]], numeric: set[str] = frozenset()) -> str:
-    """A bp-table from records: columns maps key -> (header, formatter)."""
-    frame = pd.DataFrame([{header: f(r.get(key)) for key, (header, f) in columns.items()} for r in rows])
-    if frame.empty:
+    """A bp-table from records: columns maps key -> (header, formatter); numeric columns are right-aligned."""
+    if not rows:
         return '<p class="bp-note">Nothing to show this quarter.</p>'
-    html = frame.to_html(classes="bp-table", index=False, border=0, escape=True)
-    for key in numeric:
-        header = columns[key][0]
-        idx = list(frame.columns).index(header)
-        html = _mark_numeric(html, idx)
-    return html
-
-
-def _mark_numeric(html: str, idx: int) -> str:
-    """Right-align one column: add class num to its th and td cells."""
-    out, pos = [], 0
-    import re
-    for row in re.split(r"(<tr.*?</tr>)", html, flags=re.S):
-        if row.startswith("<tr"):
-            cells = re.split(r"(<t[hd][^>]*>)", row)
-            n = -1
-            for i, part in enumerate(cells):
-                if re.fullmatch(r"<t[hd][^>]*>", part):
-                    n += 1
-                    if n == idx:
-                        cells[i] = part.replace(">", ' class="num">', 1) if "class=" not in part else part
-            row = "".join(cells)
-        out.append(row)
-    return "".join(out)
+    cls = {key: ' class="num"' if key in numeric else "" for key in columns}
+    head = "".join(f"<th{cls[key]}>{escape(header)}</th>" for key, (header, _) in columns.items())
+    body = "".join("<tr>" + "".join(f"<td{cls[key]}>{escape(f(r.get(key)))}</td>" for key, (_, f) in columns.items())
+                   + "</tr>" for r in rows)
+    return f'<table class="bp-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 # --- the pages ---------------------------------------------------------------------------------------
