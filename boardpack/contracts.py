@@ -205,7 +205,9 @@ def _validate(ctx, contract: Contract, frame: pd.DataFrame, params: dict, table:
              .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
     result = batch.validate(contract.suite, result_format={"result_format": "COMPLETE"},
                             expectation_parameters=params)
-    missing = set(contract.raw["expectations"][0]["kwargs"].get("column_set", [])) - set(frame.columns)
+    required = [e["kwargs"]["column_set"] for e in contract.raw["expectations"]
+                if e["type"] == "expect_table_columns_to_match_set"]
+    missing = set(required[0] if required else []) - set(frame.columns)
     checks = []
     for r in result.results:
         cfg = r.expectation_config

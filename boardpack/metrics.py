@@ -283,17 +283,17 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
 def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_models: dict,
                     currency: str, status: str, scenarios: dict | None = None) -> dict:
     """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history."""
-    current = headline(tables, quarter, reference_models)
-    prev_q = quarter.previous()
     spend = tables["spend"]
-    has_previous = quarter.previous().contains(spend["ChargePeriodStart"]).any()
-    previous = headline(tables, prev_q, reference_models) if has_previous else None
+    # One headline per quarter from the first in the data: the history, this quarter and the previous one.
+    history = [headline(tables, q, reference_models) for q in _quarter_range(min(_quarters(spend)), quarter)]
+    current = history[-1]
+    prev_q = quarter.previous()
+    has_previous = prev_q.contains(spend["ChargePeriodStart"]).any()
+    previous = history[-2] if has_previous else None
     spend_q = in_quarter(spend, "ChargePeriodStart", quarter)
     outcomes_q = in_quarter(tables["outcomes"], "Month", quarter)
     seats_q = in_quarter(tables["seats"], "Month", quarter)
     ucs = use_case_table(spend_q, outcomes_q, tables["use_cases"], targets["value_multiple"])
-    first = min(q for q in _quarters(spend))
-    history = [headline(tables, q, reference_models) for q in _quarter_range(first, quarter)]
     metrics = {"quarter": str(quarter), "currency": currency, "status": status}
     metrics |= {k: current[k] for k in HEADLINE_KEYS}
     metrics |= {k: current[k] for k in current if k not in HEADLINE_KEYS and k != "quarter"}

@@ -342,11 +342,11 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
     settings = settings or Settings()
     results = run_adapters(data_dir, settings)
     ref = data_dir / REFERENCE
-    spend = pd.concat([r.spend for r in results.values() if r.spend is not None and len(r.spend)], ignore_index=True) \
-        if any(r.spend is not None and len(r.spend) for r in results.values()) else None
-    if spend is None:
+    spends = [r.spend for r in results.values() if r.spend is not None and len(r.spend)]
+    if not spends:
         raise InputError(data_dir, "no spend found in any source folder",
                          f"add at least one of {', '.join(s + '/' for s in SOURCES[:6])} with exports in it.")
+    spend = pd.concat(spends, ignore_index=True)
     usage = pd.concat([r.usage for r in results.values() if r.usage is not None and len(r.usage)] or [empty_usage()],
                       ignore_index=True)
     spend, rates = convert(spend, read_fx(ref / "fx_rates.csv"), currency)

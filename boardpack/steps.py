@@ -70,11 +70,12 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     prov = provenance.collect(tables, suites, cfg, {"quarter": str(q), "requested_quarter": quarter,
                                                     "data_dir": str(Path(data_dir).resolve()),
                                                     "config": cfg.path})
-    write_json(gate.to_dict(), out / "validation.json")
+    results = gate.to_dict()
+    write_json(results, out / "validation.json")
     write_json(prov, out / "provenance.json")
     if tables.report is not None:
         write_json(tables.report, out / "sources.json")
-    render_quality(gate.to_dict(), prov, cfg.company, out / "data-quality.html", tables.report)
+    render_quality(results, prov, cfg.company, out / "data-quality.html", tables.report)
     (out / "tables").mkdir(exist_ok=True)
     for name in TABLES:
         frame = tables[name]

@@ -27,6 +27,7 @@ Contract for every adapter:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,34 @@ def page_buckets(path: Path, refusal: str, how: str) -> list[dict]:
         else:
             raise InputError(path, refusal, how)
     return buckets
+
+
+def seat_spend_rows(seats: pd.DataFrame, price: float, *, provider: str, source: str, key: str,
+                    files: dict) -> list[dict]:
+    """Monthly seat-licence charges at an assumed list price (seats x price); `files`: month -> file names.
+
+    Shared by the Microsoft 365 and GitHub adapters: neither seat report carries prices.
+    """
+    rows = []
+    for s in seats.to_dict("records"):
+        start = pd.Timestamp(s["Month"])
+        end = start + pd.DateOffset(months=1)
+        n, product = float(s["LicensedSeats"]), s["Product"]
+        slug = re.sub(r"[^a-z0-9]+", "-", product.lower()).strip("-")
+        rows.append({
+            "BillingPeriodStart": start, "BillingPeriodEnd": end, "ChargePeriodStart": start, "ChargePeriodEnd": end,
+            "ProviderName": provider, "PublisherName": provider, "InvoiceIssuerName": provider,
+            "ServiceName": product, "ServiceCategory": "AI and Machine Learning", "ChargeCategory": "Purchase",
+            "ChargeFrequency": "Recurring", "PricingCategory": "Standard", "SkuId": f"{slug}:seat",
+            "ChargeDescription": f"{product} seat licence, monthly: {n:.0f} seats x {price:.2f} USD list price "
+                                 "(assumed; no invoice source)",
+            "ConsumedQuantity": n, "ConsumedUnit": "Seats", "PricingQuantity": n, "PricingUnit": "Seats",
+            "ListUnitPrice": price, "ListCost": n * price, "ContractedCost": n * price, "EffectiveCost": n * price,
+            "BilledCost": n * price, "BillingCurrency": "USD", "x_BusinessUnit": s["BusinessUnit"],
+            "x_SpendModality": "seat_licence", "x_AttributionKey": f"{key}:{product}", "x_Source": source,
+            "x_SourceFile": files.get(start),
+        })
+    return rows
 
 
 def files_in(folder: Path, *patterns: str) -> list[Path]:

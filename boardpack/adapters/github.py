@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from . import Settings, SourceData, empty_usage, files_in, spend_frame
-from .m365 import seat_spend_rows
+from ..schema import SEATS_COLUMNS
+from . import Settings, SourceData, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "github_copilot"
 PROVIDER = "GitHub"
@@ -166,7 +166,7 @@ def _latest_snapshot(seats: pd.DataFrame, data: SourceData) -> pd.DataFrame:
 
 
 def _seat_counts(seats: pd.DataFrame) -> pd.DataFrame:
-    columns = ["ProviderName", "Product", "Month", "BusinessUnit", "LicensedSeats", "ActiveUsers"]
+    columns = list(SEATS_COLUMNS)
     if seats.empty:
         return pd.DataFrame(columns=columns)
     out = (seats.groupby(["Month", "Product", "BusinessUnit"], dropna=False)
@@ -177,7 +177,7 @@ def _seat_counts(seats: pd.DataFrame) -> pd.DataFrame:
 
 def _with_billing(seat_rows: pd.DataFrame, billing: list[dict], data: SourceData) -> pd.DataFrame:
     """Seat-list months as counted; billing summaries fill the months without a seat list."""
-    columns = ["ProviderName", "Product", "Month", "BusinessUnit", "LicensedSeats", "ActiveUsers"]
+    columns = list(SEATS_COLUMNS)
     frames = [seat_rows] if len(seat_rows) else []
     if billing:
         summary = pd.DataFrame(billing)

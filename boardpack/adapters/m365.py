@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from . import Settings, SourceData, empty_usage, files_in, spend_frame
+from ..schema import SEATS_COLUMNS
+from . import Settings, SourceData, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "m365_copilot"
 PROVIDER = "Microsoft"
@@ -204,7 +205,7 @@ def _latest_report_per_month(frames: list[pd.DataFrame], data: SourceData) -> pd
 
 def _seats(users: pd.DataFrame) -> pd.DataFrame:
     """LicensedSeats (every listed user) and ActiveUsers per month and business unit."""
-    columns = ["ProviderName", "Product", "Month", "BusinessUnit", "LicensedSeats", "ActiveUsers"]
+    columns = list(SEATS_COLUMNS)
     if users.empty:
         return pd.DataFrame(columns=columns)
     seats = (users.groupby(["Month", "BusinessUnit"], dropna=False)
@@ -213,34 +214,6 @@ def _seats(users: pd.DataFrame) -> pd.DataFrame:
     seats["BusinessUnit"] = seats["BusinessUnit"].astype(object).where(seats["BusinessUnit"].notna(), None)
     seats["Month"] = seats["Month"].astype("datetime64[us]")
     return seats[columns].astype({"LicensedSeats": float, "ActiveUsers": float})
-
-
-def seat_spend_rows(seats: pd.DataFrame, price: float, *, provider: str, source: str, key: str,
-                    files: dict) -> list[dict]:
-    """Monthly seat-licence charges at an assumed list price (seats x price); `files`: month -> file names.
-
-    Shared with the GitHub adapter: both seat reports carry no prices.
-    """
-    rows = []
-    for s in seats.to_dict("records"):
-        start = pd.Timestamp(s["Month"])
-        end = start + pd.DateOffset(months=1)
-        n, product = float(s["LicensedSeats"]), s["Product"]
-        slug = re.sub(r"[^a-z0-9]+", "-", product.lower()).strip("-")
-        rows.append({
-            "BillingPeriodStart": start, "BillingPeriodEnd": end, "ChargePeriodStart": start, "ChargePeriodEnd": end,
-            "ProviderName": provider, "PublisherName": provider, "InvoiceIssuerName": provider,
-            "ServiceName": product, "ServiceCategory": "AI and Machine Learning", "ChargeCategory": "Purchase",
-            "ChargeFrequency": "Recurring", "PricingCategory": "Standard", "SkuId": f"{slug}:seat",
-            "ChargeDescription": f"{product} seat licence, monthly: {n:.0f} seats x {price:.2f} USD list price "
-                                 "(assumed; no invoice source)",
-            "ConsumedQuantity": n, "ConsumedUnit": "Seats", "PricingQuantity": n, "PricingUnit": "Seats",
-            "ListUnitPrice": price, "ListCost": n * price, "ContractedCost": n * price, "EffectiveCost": n * price,
-            "BilledCost": n * price, "BillingCurrency": "USD", "x_BusinessUnit": s["BusinessUnit"],
-            "x_SpendModality": "seat_licence", "x_AttributionKey": f"{key}:{product}", "x_Source": source,
-            "x_SourceFile": files.get(start),
-        })
-    return rows
 
 
 def _seat_spend(seats: pd.DataFrame, settings: Settings, data: SourceData, files: dict) -> pd.DataFrame:
