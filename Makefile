@@ -9,26 +9,31 @@ DATA ?= data/sample
 CONFIG ?= config/boardpack.toml
 QUARTER ?=
 REPORTS ?= reports
+ENGINE ?=
+# ENGINE=spark also installs the [spark] extra (pyspark, pinned in requirements-spark.lock) and Java 17.
+SPARK_READY := $(if $(filter spark,$(ENGINE)),$(VENV)/.spark-installed)
 
-.PHONY: help venv system-deps quarterly-report sample test lab lock clean email scheduled-report bench
+.PHONY: help venv spark system-deps quarterly-report sample test lab lock clean email scheduled-report bench
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
-	@echo "  Variables: QUARTER=2026-Q2  DATA=path/to/data  CONFIG=path/to/boardpack.toml  REPORTS=reports"
+	@echo "  Variables: QUARTER=2026-Q2  DATA=path/to/data  CONFIG=path/to/boardpack.toml  REPORTS=reports  ENGINE=spark"
 
-quarterly-report: venv ## Render the board pack (latest complete quarter; QUARTER=2026-Q2 DATA=path for others)
-	$(BIN)/boardpack build $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)"
+quarterly-report: venv $(SPARK_READY) ## Render the board pack (latest complete quarter; QUARTER=2026-Q2 DATA=path ENGINE=spark)
+	$(BIN)/boardpack build $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
+		$(if $(ENGINE),--engine $(ENGINE))
 
 email: venv ## Email the published pack (QUARTER=2026-Q3; DRY_RUN=1 writes .eml only; GROUP=board; RESEND=1)
 	$(BIN)/boardpack send --quarter "$(QUARTER)" --reports "$(REPORTS)" $(if $(RECIPIENTS),--recipients "$(RECIPIENTS)") \
 		$(foreach g,$(GROUP),--group $(g)) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) \
 		$(if $(filter 1 yes true,$(ALLOW_PROVISIONAL)),--allow-provisional) $(if $(filter 1 yes true,$(RESEND)),--resend)
 
-scheduled-report: venv ## For cron: render the pack; if the build fails, email the error report to the analysts
+scheduled-report: venv $(SPARK_READY) ## For cron: render the pack; if the build fails, email the error report to the analysts
 	$(BIN)/boardpack scheduled $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
+		$(if $(ENGINE),--engine $(ENGINE)) \
 		$(if $(RECIPIENTS),--recipients "$(RECIPIENTS)")
 
-test: venv ## Run every test (unit, contracts, bad input, end to end)
+test: venv $(VENV)/.spark-installed ## Run every test (unit, contracts, bad input, end to end, DuckDB-vs-Spark parity)
 	$(BIN)/python -m pytest
 
 lab: venv ## Open JupyterLab on the notebooks with the project's kernel
@@ -37,10 +42,22 @@ lab: venv ## Open JupyterLab on the notebooks with the project's kernel
 sample: venv ## Regenerate the bundled sample enterprise in data/sample (deterministic)
 	$(BIN)/boardpack sample --out data/sample
 
-bench: venv ## Measure ingest time and memory against DuckDB's bare scan (1M and 10M rows)
+bench: venv $(VENV)/.spark-installed ## Measure ingest, validation and aggregation against DuckDB's bare scan (1M-100M rows; Spark at 10M)
 	$(BIN)/python benchmarks/run.py
 
-venv: $(VENV)/.installed ## Create .venv with the pinned dependencies of requirements.lock
+venv: $(VENV)/.installed $(SPARK_READY) ## Create .venv with the pinned dependencies of requirements.lock (ENGINE=spark: and pyspark)
+
+spark: ENGINE = spark
+spark: $(VENV)/.spark-installed ## Install the Spark engine: pyspark (requirements-spark.lock) and, as root with apt, Java 17
+
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
+	@if java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Java 17 for Spark..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else echo "Spark needs Java 17 or newer: install openjdk-17-jre-headless (or set JAVA_HOME), then run again."; exit 1; fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@touch $@
 
 $(VENV)/.installed: requirements.lock pyproject.toml | system-deps
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "boardpack needs Python 3.11 or newer (PYTHON=python3.11 make ...)")'
@@ -61,7 +78,10 @@ lock: ## Re-pin requirements.lock from pyproject.toml (needs the package registr
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/python -m pip install --quiet --upgrade pip && .lockenv/bin/python -m pip install --quiet ".[test]"
 	(head -2 requirements.lock; .lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^boardpack') > requirements.lock.new
-	mv requirements.lock.new requirements.lock && rm -rf .lockenv
+	.lockenv/bin/python -m pip install --quiet ".[spark]"
+	(head -2 requirements-spark.lock; .lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^boardpack' \
+		| grep -vxFf requirements.lock.new) > requirements-spark.lock.new
+	mv requirements.lock.new requirements.lock && mv requirements-spark.lock.new requirements-spark.lock && rm -rf .lockenv
 
 clean: ## Remove the virtual environment and unpublished staging folders (published packs stay)
 	rm -rf $(VENV) $(REPORTS)/.staging-* .pytest_cache

@@ -30,7 +30,7 @@ TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
 SEND_LOG = "send-log.jsonl"  # written by `boardpack send`; survives a rebuild of the quarter
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
-USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError"}
+USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError", "EngineError"}
 
 
 class StepFailed(BoardpackError):
@@ -87,8 +87,10 @@ def _strip_ansi(text: str) -> str:
 
 def build(quarter: str | None, data_dir: str | Path, config: str | Path | None = None,
           reports_dir: str | Path = ROOT / "reports", on_step: Callable[[Step], None] | None = None,
-          generated: str | None = None) -> Path:
-    """Render the pack for `quarter` (None: the latest complete one) and publish it; return its folder."""
+          generated: str | None = None, engine: str | None = None) -> Path:
+    """Render the pack for `quarter` (None: the latest complete one) and publish it; return its folder.
+
+    `engine` (duckdb or spark) is where large inputs are read, checked and aggregated; None: the config's."""
     cfg = load_config(config)
     reports = Path(reports_dir).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -99,10 +101,11 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
     report = on_step or (lambda step: None)
     try:
         with _step("validate", report) as step:
-            run_notebook("01-validate", staging, params)
+            run_notebook("01-validate", staging, params | {"engine": engine})
             v = _read(staging, "validation")
             step.summary = (f"{v['summary']['passed']}/{v['summary']['checks']} checks passed, "
-                            f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}")
+                            f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}"
+                            f", on {v['engine']['name']}")
         with _step("metrics", report) as step:
             run_notebook("02-metrics", staging, params)
             m = _read(staging, "metrics")
@@ -116,7 +119,7 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
             html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
             step.summary = f"{render.html_to_pdf(html, staging / 'board-pack.pdf')} pages, {m['status']}"
         with _step("publish", report) as step:
-            write_manifest(staging, params | {"generated": generated})
+            write_manifest(staging, params | {"generated": generated, "engine": v["engine"]["name"]})
             target = publish(staging, reports / m["quarter"])
             step.summary = str(target)
         return target

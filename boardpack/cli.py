@@ -21,14 +21,22 @@ QUARTER = typer.Option(None, help="Quarter to report, e.g. 2026-Q3. Default: the
 DATA = typer.Option(DEFAULT_DATA, help="Folder with the five canonical tables, or a raw folder of source exports.")
 CONFIG = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML).")
 REPORTS = typer.Option(ROOT / "reports", help="Folder the pack is published in, as <reports>/<quarter>/.")
+ENGINE = typer.Option(None, help="Where large inputs are read, checked and aggregated: duckdb (embedded) or spark. "
+                      "Default: [engine] name in the configuration, else duckdb.")
 
 
 @app.command()
-def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS) -> None:
+def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS,
+          engine: Optional[str] = ENGINE) -> None:
     """Validate the data, compute the metrics and render the board pack (HTML and PDF)."""
     from .build import build as run_build
     from .exceptions import BoardpackError
 
+    from .engine import ENGINES
+
+    if engine and engine not in ENGINES:
+        typer.echo(f"--engine {engine}: unknown engine; use one of {', '.join(ENGINES)}.", err=True)
+        raise typer.Exit(2)
     if data == DEFAULT_DATA and not (data / "spend.csv").exists():
         sample(out_dir=data)
     started = time.perf_counter()
@@ -39,7 +47,7 @@ def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CO
 
     try:
         with out.status("running…", spinner="dots"):
-            target = run_build(quarter, data, config, reports, on_step=show)
+            target = run_build(quarter, data, config, reports, on_step=show, engine=engine)
     except BoardpackError as e:
         err.print("[bold red]✗ No pack was rendered.[/] Earlier packs are untouched.\n")
         typer.echo(str(e), err=True)  # plain: a report must not be re-wrapped or coloured
@@ -114,6 +122,7 @@ def scheduled(
     quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS,
     recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML)."),
     group: Optional[list[str]] = typer.Option(None, help="Group to notify on failure (repeatable). Default: the file's defaults.notify list."),
+    engine: Optional[str] = ENGINE,
 ) -> None:
     """For cron: build the pack as `build` does; if it fails, email the error report to the analysts."""
     import traceback
@@ -121,7 +130,7 @@ def scheduled(
     from .exceptions import BoardpackError
 
     try:
-        build(quarter=quarter, data=data, config=config, reports=reports)
+        build(quarter=quarter, data=data, config=config, reports=reports, engine=engine)
         return
     except typer.Exit as stop:
         # build printed the report and raised Exit from inside `except BoardpackError`: that error is the context

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 
+from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
 from .forecast import SCENARIO_KEYS
 from .schema import TIERS
@@ -29,10 +30,11 @@ class Config:
     seat_prices: dict = field(default_factory=dict)  # seat product -> price per seat and month (raw folders)
     scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
     branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
+    engine: EngineSettings = field(default_factory=EngineSettings)
     path: str = ""
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: asdict(v) if is_dataclass(v) else v for k, v in ((k, getattr(self, k)) for k in self.__dataclass_fields__)}
 
 
 def _seat_prices(prices: dict, path: Path) -> dict:
@@ -40,6 +42,20 @@ def _seat_prices(prices: dict, path: Path) -> dict:
         if not isinstance(price, (int, float)) or price < 0:
             raise ConfigError(f"{path}: [sources] seat_prices {product!r} must be a price per seat and month, got {price!r}.")
     return {product: float(price) for product, price in prices.items()}
+
+
+def _engine(raw: dict, path: Path) -> EngineSettings:
+    known = set(EngineSettings.__dataclass_fields__)
+    if set(raw) - known:
+        raise ConfigError(f"{path}: [engine] has unknown keys {sorted(set(raw) - known)}; use {sorted(known)}.")
+    if raw.get("name", "duckdb") not in ENGINES:
+        raise ConfigError(f"{path}: [engine] name must be one of {', '.join(ENGINES)}, got {raw['name']!r}.")
+    for key in ("expensive_check_rows", "large_table_mb"):
+        if key in raw and (not isinstance(raw[key], (int, float)) or raw[key] < 0):
+            raise ConfigError(f"{path}: [engine] {key} must be a number >= 0, got {raw[key]!r}.")
+    if not isinstance(raw.get("spark_conf", {}), dict):
+        raise ConfigError(f"{path}: [engine] spark_conf must be a table of spark.* settings.")
+    return EngineSettings(**raw)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -77,6 +93,7 @@ def load_config(path: str | Path | None = None) -> Config:
         if not logo.is_file():
             raise ConfigError(f"{path}: [branding] logo {branding['logo']!r} not found (paths are relative to the config file).")
         branding["logo"] = str(logo.resolve())
+    engine = _engine(raw.get("engine", {}), path)
     paper = company.get("paper", "A4")
     if paper not in ("A4", "Letter"):
         raise ConfigError(f"{path}: [company] paper must be A4 or Letter, got {paper!r}.")
@@ -91,5 +108,6 @@ def load_config(path: str | Path | None = None) -> Config:
         seat_prices=_seat_prices(raw.get("sources", {}).get("seat_prices", {}), path),
         scenarios=scenarios,
         branding=branding,
+        engine=engine,
         path=str(path),
     )

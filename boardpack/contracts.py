@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -161,11 +162,12 @@ def coverage(tables: Tables, quarter: Quarter) -> dict:
 def run_gate(tables: Tables, quarter: Quarter, currency: str, contracts: dict[str, Contract] | None = None) -> GateResult:
     """Validate every table, then the quarter's coverage. Raise ContractError on a critical failure."""
     contracts = contracts or load_contracts()
-    params = {"use_case_ids": _ids(tables["use_cases"], "UseCaseId"), "model_ids": _ids(tables["models"], "Model"),
-              "currencies": [currency]}
+    params = gate_params(tables, currency)
     context = _gx_context()
-    checks = []
+    checks = list(tables.checks)  # inputs an engine checked before they became tables
     for name, frame in tables.frames.items():
+        if name in tables.checked:
+            continue
         checks += _validate(context, contracts[name], frame, params, name, str(tables.sources[name]),
                             tables.row_label(name), tables.unparsed.get(name, {}))
     cov = {}
@@ -180,11 +182,65 @@ def run_gate(tables: Tables, quarter: Quarter, currency: str, contracts: dict[st
     return result
 
 
+def gate_params(tables: Tables, currency: str) -> dict:
+    """The values of the suites' $PARAMETERs: ids the other tables define, the reporting currency."""
+    return {"use_case_ids": _ids(tables["use_cases"], "UseCaseId"), "model_ids": _ids(tables["models"], "Model"),
+            "currencies": [currency]}
+
+
+def validate_view(engine, name: str, view: str, table: str, source: str, params: dict | None = None,
+                  expensive_check_rows: int = 5_000_000, unparsed: dict | None = None,
+                  contracts: dict[str, Contract] | None = None) -> tuple[list[Check], list[str]]:
+    """Run the suite `name` on a view of an engine (DuckDB or Spark), where the rows stay.
+
+    Expectations with meta.cost "expensive" are left out above `expensive_check_rows` rows; the second
+    value names them, for the data-quality page. Rows are not numbered in an engine: failures carry
+    counts and sample values. `unparsed`: column -> (count, sample values) of text that did not parse.
+    """
+    contract = (contracts or load_contracts())[name]
+    rows = engine.count(view)
+    keep = [e for e in contract.raw["expectations"]
+            if rows <= expensive_check_rows or e.get("meta", {}).get("cost") != "expensive"]
+    skipped = [f"{table}: not checked on {rows:,} rows (over [engine] expensive_check_rows = "
+               f"{expensive_check_rows:,}): {rule_text(e['type'], e['kwargs'], params or {})}"
+               + (f" ({e['kwargs']['column']})" if e["kwargs"].get("column") else "")
+               for e in contract.raw["expectations"] if e not in keep]
+    import great_expectations as gx
+
+    batch = engine.validation_batch(_gx_context(), view)
+    # Pass/fail first: one bundled query per column on the engine. Counts and samples cost a scan per
+    # expectation (a CSV parse each time on DuckDB, a job each on Spark), so only failures pay for them.
+    # GX returns results grouped by column, not in suite order: each expectation carries its place in meta.
+    numbered = [{**e, "meta": {**e.get("meta", {}), "order": i}} for i, e in enumerate(keep)]
+
+    def run(expectations, result_format):
+        suite = gx.ExpectationSuite(**{**contract.raw, "expectations": expectations})
+        found = batch.validate(suite, result_format={"result_format": result_format},
+                               expectation_parameters=params or {})
+        return {r.expectation_config.meta["order"]: r for r in found.results}
+
+    results = run(numbered, "BOOLEAN_ONLY")
+    failed = [numbered[i] for i, r in sorted(results.items()) if not r.success]
+    if failed:
+        results.update(run(failed, "SUMMARY"))
+    results = [results[i] for i in range(len(numbered))]
+    columns = set(engine.frame(f"SELECT * FROM {view} LIMIT 0").columns)
+    checks = _checks(SimpleNamespace(results=results), contract, columns, params or {}, table, source, "row",
+                     dict(unparsed or {}), rows)
+    for check in checks:  # a passing column check had no failing rows among all of them
+        if check.success and check.expectation.startswith("expect_column_values") and check.unexpected_count is None:
+            check.unexpected_count, check.element_count = 0, rows
+    return checks, skipped
+
+
 def _ids(frame: pd.DataFrame, column: str) -> list:
     return sorted(frame[column].dropna().astype(str).unique()) if column in frame else []
 
 
 def _quiet_gx() -> None:
+    from .engine import keep_pyspark_from_exiting
+
+    keep_pyspark_from_exiting()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
@@ -205,9 +261,16 @@ def _validate(ctx, contract: Contract, frame: pd.DataFrame, params: dict, table:
              .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
     result = batch.validate(contract.suite, result_format={"result_format": "COMPLETE"},
                             expectation_parameters=params)
+    return _checks(result, contract, set(frame.columns), params, table, source, row_label, unparsed, len(frame))
+
+
+def _checks(result, contract: Contract, columns: set, params: dict, table: str, source: str, row_label: str,
+            unparsed: dict, n_rows: int) -> list[Check]:
+    """A GX validation result in the words of the report. `unparsed` maps a column to the values that did
+    not parse: {row: text}, or (count, [texts]) where rows have no numbers (an engine's table)."""
     required = [e["kwargs"]["column_set"] for e in contract.raw["expectations"]
                 if e["type"] == "expect_table_columns_to_match_set"]
-    missing = set(required[0] if required else []) - set(frame.columns)
+    missing = set(required[0] if required else []) - columns
     checks = []
     for r in result.results:
         cfg = r.expectation_config
@@ -232,8 +295,11 @@ def _validate(ctx, contract: Contract, frame: pd.DataFrame, params: dict, table:
             check.column = ", ".join(sorted(missing))
         if cfg.type == "expect_column_values_to_be_in_type_list" and column in unparsed:
             bad = unparsed[column]
-            check.success, check.unexpected_count, check.element_count = False, len(bad), len(frame)
-            check.rows, check.samples = list(bad)[:SAMPLES], list(bad.values())[:SAMPLES]
+            if isinstance(bad, tuple):
+                count, check.rows, check.samples = bad[0], [], list(bad[1])[:SAMPLES]
+            else:
+                count, check.rows, check.samples = len(bad), list(bad)[:SAMPLES], list(bad.values())[:SAMPLES]
+            check.success, check.unexpected_count, check.element_count = False, count, n_rows
         if error and check.success is False and not check.unexpected_count:
             check.hint = check.hint or "check the column's values."
         checks.append(check)
@@ -254,7 +320,9 @@ def rule_text(kind: str, kw: dict, params: dict) -> str:
     texts = {
         "expect_table_columns_to_match_set": "required columns present",
         "expect_table_row_count_to_be_between": "at least one row",
-        "expect_column_values_to_be_in_type_list": f"values of type {' or '.join(kw.get('type_list', []))}",
+        # the pandas spellings; the lists also name Spark's and SQL's for the same types
+        "expect_column_values_to_be_in_type_list":
+            f"values of type {' or '.join(t for t in kw.get('type_list', []) if t == t.lower())}",
         "expect_column_values_to_not_be_null": f"no empty values{cond}",
         "expect_column_values_to_be_in_set": f"values in {value_set}{cond}",
         "expect_column_values_to_be_between": (

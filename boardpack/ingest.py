@@ -34,6 +34,11 @@ class Tables:
     files: list[Path] = field(default_factory=list)
     # how a raw folder was assembled: fixes, attribution, source of truth, FX, reconciliation
     report: dict | None = None
+    # contracts.Check results of inputs checked before they became tables (gateway logs, or the spend
+    # table when an engine read it); the gate reports them with its own
+    checks: list = field(default_factory=list)
+    checked: set = field(default_factory=set)  # tables whose own suite already ran in an engine
+    notes: list = field(default_factory=list)  # what the engine did not check, and why
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
@@ -152,8 +157,12 @@ def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 
 def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None = None,
-                quarter_end: pd.Timestamp | None = None, seat_prices: dict | None = None) -> Tables:
+                quarter_end: pd.Timestamp | None = None, seat_prices: dict | None = None,
+                engine=None, expensive_check_rows: int = 5_000_000, large=lambda path: False) -> Tables:
     """Read every canonical table in `data_dir`, typed; a raw folder of source exports is assembled first.
+
+    A spend file for which `large(path)` is true is not read here: it is found and left to the engine
+    (`boardpack.large`), and `Tables.checked` says so.
 
     Raises InputError for unreadable files.
     """
@@ -166,7 +175,8 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
     if sources.is_raw(data_dir):
         from .adapters import Settings
 
-        settings = Settings(seat_prices={**Settings().seat_prices, **(seat_prices or {})})
+        settings = Settings(seat_prices={**Settings().seat_prices, **(seat_prices or {})}, engine=engine,
+                            expensive_check_rows=expensive_check_rows)
         assembled = sources.assemble(data_dir, currency, truth, settings=settings, quarter_end=quarter_end)
         frames, unparsed = {}, {}
         for table in TABLES:
@@ -176,12 +186,18 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
             if bad:
                 unparsed[table] = bad
         origin = {t: data_dir / (t if (data_dir / t).is_dir() else "") for t in TABLES}
-        return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report)
-    frames, sources, unparsed = {}, {}, {}
+        return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report,
+                      checks=assembled.checks)
+    frames, sources, unparsed, checked = {}, {}, {}, set()
     for table in TABLES:
         path = find_source(data_dir, table)
+        sources[table] = path
+        if table == "spend" and large(path):
+            frames[table], _ = coerce(pd.DataFrame(columns=list(COLUMNS[table])), COLUMNS[table])
+            checked.add(table)
+            continue
         df, bad = coerce(read_raw(path), COLUMNS[table])
-        frames[table], sources[table] = df, path
+        frames[table] = df
         if bad:
             unparsed[table] = bad
-    return Tables(frames, sources, unparsed)
+    return Tables(frames, sources, unparsed, checked=checked)

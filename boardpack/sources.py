@@ -40,6 +40,7 @@ class Assembled:
     frames: dict[str, pd.DataFrame]
     files: list[Path]
     report: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)  # contract checks the sources ran on their own inputs
 
 
 def is_raw(data_dir: Path) -> bool:
@@ -384,7 +385,7 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "unpriced_models": unpriced,
         "reconciliation": recon.assign(Month=recon["Month"].dt.strftime("%Y-%m")).to_dict(orient="records"),
     }
-    return Assembled(frames, files, report)
+    return Assembled(frames, files, report, [c for r in results.values() for c in r.checks])
 
 
 def _concat(frames: list, table: str) -> pd.DataFrame:

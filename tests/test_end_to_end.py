@@ -91,7 +91,7 @@ def test_manifest_traces_inputs_and_outputs(sample_pack, sample_data):
     for table in TABLES:
         assert inputs[table]["sha256"] == hashes[inputs[table]["file"]]
     assert manifest["price_catalog"].startswith("genai-prices==")
-    assert set(manifest["contracts"]) == set(TABLES) | {"coverage"}
+    assert set(manifest["contracts"]) == set(TABLES) | {"coverage", "gateway_logs"}
     assert all(c["version"] for c in manifest["contracts"].values())
     assert manifest["packages"]["great-expectations"] == "1.24.1"
     assert manifest["code_revision"]

@@ -44,3 +44,12 @@ def test_make_help_is_the_default_goal():
     out = subprocess.run(["make", "-s"], cwd=ROOT, capture_output=True, text=True).stdout
     for target in ("quarterly-report", "test", "lab", "help"):
         assert target in out
+
+
+def test_spark_lock_pins_the_spark_extra_and_nothing_of_the_main_lock():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    spark = _pins(project["optional-dependencies"]["spark"])
+    locked = _pins((ROOT / "requirements-spark.lock").read_text().splitlines())
+    main = _pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert spark and all(locked.get(name) == version for name, version in spark.items())
+    assert not set(locked) & set(main)

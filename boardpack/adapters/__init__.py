@@ -73,6 +73,10 @@ class Settings:
     # Seat products: list price per seat and month when the source carries no price
     seat_prices: dict = field(default_factory=lambda: {"Microsoft 365 Copilot": 30.0, "GitHub Copilot Business": 19.0,
                                                         "GitHub Copilot Enterprise": 39.0})
+    # Where large inputs (gateway logs) are read, validated and aggregated: a boardpack.engine.Engine, or
+    # None for a private embedded DuckDB session
+    engine: object = None
+    expensive_check_rows: int = 5_000_000  # see boardpack.engine.EngineSettings
 
 
 @dataclass
@@ -86,6 +90,7 @@ class SourceData:
     use_cases: pd.DataFrame | None = None
     fixes: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    checks: list = field(default_factory=list)  # contracts.Check of the source's own contract (gateway logs)
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -126,11 +131,11 @@ def usage_frame(rows: list[dict]) -> pd.DataFrame:
     return _typed(rows, USAGE_COLUMNS)
 
 
-def duckdb_connection():
+def duckdb_connection(database: str | None = None):
     """A DuckDB connection in UTC without a progress bar (which a notebook kernel refuses without ipywidgets)."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(database or ":memory:")
     con.execute("SET TimeZone = 'UTC'")
     try:
         con.execute("SET enable_progress_bar = false")

@@ -614,6 +614,9 @@ def read(folder: Path, settings: Settings) -> SourceData:
     if not files:
         out.notes.append(f"no FOCUS file (*.csv, *.csv.gz, *.parquet) under {folder}")
         return out
+    if getattr(settings.engine, "name", "duckdb") != "duckdb":
+        out.notes.append(f"read by DuckDB on this machine, not by {settings.engine.name}: the FOCUS normalisation "
+                         "(its lenient parsing macros) is not yet written in the SQL both engines run")
     con = duckdb_connection()
     try:
         con.execute(_MACROS)

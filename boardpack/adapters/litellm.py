@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .. import prices
+from ..engine import query_text
 from ..exceptions import InputError
 from . import (Settings, SourceData, duckdb_connection, empty_spend, empty_usage, files_in, spend_frame,
                usage_frame)
@@ -97,11 +98,6 @@ FIX_CACHE = "cache tokens split from prompt_tokens"
 FIX_CACHE_CLAMP = "cache tokens above prompt_tokens → input 0"
 FIX_METADATA = "metadata not JSON → ignored"
 FIX_PROVIDER = "custom_llm_provider empty → from model prefix"
-
-_META_PATHS = ["$.usage_object.cache_read_input_tokens", "$.usage_object.prompt_tokens_details.cached_tokens",
-               "$.usage_object.cache_creation_input_tokens",
-               "$.usage_object.prompt_tokens_details.cache_creation_tokens",
-               "$.user_api_key_team_id", "$.user_api_key_team_alias", "$.project_id", "$.status"]
 
 
 def _q(name: str) -> str:
@@ -173,63 +169,31 @@ def _time(cols: dict, name: str) -> tuple[str, str]:
     return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))", text
 
 
-def _logs_select(paths: list[Path], cols: dict, numbered: bool = False) -> str:
-    ts, ts_raw = _time(cols, "starttime")
-    spend, spend_raw = _number(cols, "spend")
-    pt, pt_raw = _number(cols, "prompt_tokens")
-    ct, ct_raw = _number(cols, "completion_tokens")
-    meta = _text(cols, "metadata")
-    paths_sql = "[" + ", ".join(_lit(p) for p in _META_PATHS) + "]"
-    return f"""
-SELECT {"row_number() OVER () AS __row, " if numbered else ""}filename AS __file,
-  {ts} AS __ts, {ts_raw} AS __ts_raw, {spend} AS __spend, {spend_raw} AS __spend_raw,
-  {pt} AS __pt, {pt_raw} AS __pt_raw, {ct} AS __ct, {ct_raw} AS __ct_raw,
-  {_text(cols, "model")} AS __model, {_text(cols, "model_group")} AS __model_group,
-  {_text(cols, "custom_llm_provider")} AS __provider, {_text(cols, "team_id")} AS __team_id,
-  {_text(cols, "status")} AS __status, {_text(cols, "request_tags")} AS __tags,
-  {meta} AS __meta_raw, try(json_extract_string({meta}, {paths_sql})) AS __m
-FROM {_scan(paths, _kind(paths[0]))}"""
+# Columns of LiteLLM_SpendLogs the shipped queries read (sql/gateway_requests.sql), by lower-case name.
+GATEWAY_COLUMNS = ("request_id", "starttime", "spend", "prompt_tokens", "completion_tokens", "model", "model_group",
+                   "custom_llm_provider", "team_id", "status", "request_tags", "metadata")
+# The metadata JSON fields the queries read, parsed once per row where the logs are registered
+METADATA_FIELDS = {
+    "meta_team_id": "$.user_api_key_team_id", "meta_team_alias": "$.user_api_key_team_alias",
+    "meta_project_id": "$.project_id", "meta_status": "$.status",
+    "meta_cache_read": "$.usage_object.cache_read_input_tokens",
+    "meta_cached_tokens": "$.usage_object.prompt_tokens_details.cached_tokens",
+    "meta_cache_creation": "$.usage_object.cache_creation_input_tokens",
+    "meta_cache_creation_tokens": "$.usage_object.prompt_tokens_details.cache_creation_tokens",
+}
+# Columns read in the file's own type where it has one (Parquet), else as text the shipped SQL types
+GATEWAY_KINDS = {"starttime": "datetime", "spend": "number", "prompt_tokens": "number", "completion_tokens": "number"}
 
 
-_LOGS_ROWS = """
-SELECT *,
-  ({ts_raw} IS NOT NULL AND __ts IS NULL) OR __ts IS NULL
-    OR (__spend_raw IS NOT NULL AND __spend IS NULL) OR (__pt_raw IS NOT NULL AND __pt IS NULL)
-    OR (__ct_raw IS NOT NULL AND __ct IS NULL) AS __bad,
-  coalesce(TRY_CAST(__m[1] AS DOUBLE), TRY_CAST(__m[2] AS DOUBLE), 0) AS __cr,
-  coalesce(TRY_CAST(__m[3] AS DOUBLE), TRY_CAST(__m[4] AS DOUBLE), 0) AS __cw,
-  (__meta_raw IS NOT NULL AND __m IS NULL)::INT AS __meta_bad,
-  lower(coalesce(__status, __m[8], '')) IN ('failure', 'failed', 'error') AND coalesce(__spend, 0) = 0 AS __failed
-FROM raw"""
-
-
-def _logs_query(groups: list[tuple[list[Path], dict]]) -> str:
-    raw = "\nUNION ALL BY NAME\n".join(_logs_select(paths, cols) for paths, cols in groups)
-    return f"""
-WITH raw AS ({raw}),
-rows AS ({_LOGS_ROWS.format(ts_raw="__ts_raw")})
-SELECT
-  CASE WHEN __failed OR __bad THEN NULL ELSE date_trunc('day', __ts) END AS day,
-  CASE WHEN __failed OR __bad THEN NULL ELSE __provider END AS provider,
-  CASE WHEN __failed OR __bad THEN NULL ELSE coalesce(__model, __model_group) END AS model,
-  CASE WHEN __failed OR __bad THEN NULL ELSE coalesce(__team_id, __m[5]) END AS team,
-  CASE WHEN __failed OR __bad OR coalesce(__team_id, __m[5]) IS NOT NULL THEN NULL ELSE __m[6] END AS team_alias,
-  CASE WHEN __failed OR __bad THEN NULL ELSE __m[7] END AS project,
-  CASE WHEN __failed OR __bad THEN NULL ELSE __tags END AS tags,
-  __file, __failed, __bad,
-  count(*) AS requests,
-  max(__m[6]) AS team_alias_any,
-  sum(coalesce(__spend, 0)) AS spend,
-  sum(greatest(coalesce(__pt, 0) - __cr - __cw, 0)) AS input,
-  sum(coalesce(__ct, 0)) AS output,
-  sum(__cr) AS cached_input,
-  sum(__cw) AS cache_write,
-  sum((__cr + __cw > 0)::INT) AS fx_cache,
-  sum((coalesce(__pt, 0) - __cr - __cw < 0)::INT) AS fx_clamp,
-  sum(__meta_bad) AS fx_meta
-FROM rows
-GROUP BY ALL
-"""
+def register_logs(engine, groups: list[tuple[list[Path], dict]]) -> None:
+    """Register the spend-log files as the views the shipped queries read: gateway_raw, gateway_requests."""
+    for i, (paths, cols) in enumerate(groups):
+        mapping = {c: cols[c][0] if c in cols else None for c in GATEWAY_COLUMNS}
+        # metadata that is not JSON is read as absent and counted (fix "metadata not JSON → ignored")
+        engine.register_files(f"gateway_files_{i}", paths, _kind(paths[0]), mapping, GATEWAY_KINDS,
+                              json_fields={"metadata": METADATA_FIELDS})
+    engine.create_view("gateway_raw", " UNION ALL ".join(f"SELECT * FROM gateway_files_{i}" for i in range(len(groups))))
+    engine.create_view("gateway_requests", query_text("gateway_requests"))
 
 
 def _rollup_query(groups: list[tuple[list[Path], dict]], entity: str) -> str:
@@ -271,7 +235,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
     if not files:
         out.notes.append(f"no LiteLLM export (*.csv, *.csv.gz, *.parquet) under {folder}")
         return out
-    con = duckdb_connection()
+    con = duckdb_connection()  # headers and daily rollups are small: always DuckDB
     try:
         logs, rollups = [], {}
         for path in files:
@@ -290,10 +254,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
             for entity, found in rollups.items():
                 out.notes.append(f"{len(found)} daily rollup file(s) by {entity} ignored: the spend logs hold the "
                                  "same requests")
-            groups = _by_layout(logs)
-            agg = con.execute(_logs_query(groups)).df()
-            if agg["__bad"].any():
-                _diagnose_logs(con, agg, groups)
+            agg = _read_logs(out, _by_layout(logs), settings)
             entity = None
         else:
             entity = next(e for e in ROLLUPS if e in rollups)
@@ -336,23 +297,61 @@ def _where(path: Path, n: int) -> tuple[int | None, str]:
     return (n + 1, "") if _kind(path) == "csv" else (None, f" (row {n})")
 
 
-def _diagnose_logs(con, agg, groups) -> None:
-    paths, cols, path = _first_bad(con, agg, groups)
-    con.execute("SET threads = 1")
-    sql = f"WITH raw AS ({_logs_select(paths, cols, numbered=True)}), rows AS ({_LOGS_ROWS.format(ts_raw='__ts_raw')})" \
-          " SELECT * FROM rows WHERE __bad ORDER BY __row LIMIT 1"
-    r = con.execute(sql).df().iloc[0].to_dict()
-    line, where = _where(path, int(r["__row"]))
+def _read_logs(out: SourceData, groups, settings: Settings) -> pd.DataFrame:
+    """Validate the spend logs against data_contracts/gateway_logs.json and aggregate them per day, on the
+    configured engine (DuckDB unless Settings.engine says otherwise)."""
+    from .. import contracts
+    from ..engine import DuckDBEngine
+
+    engine = settings.engine or DuckDBEngine()
+    try:
+        register_logs(engine, groups)
+        source = ", ".join(str(p) for paths, _ in groups for p in paths)
+        checks, skipped = contracts.validate_view(engine, "gateway_logs", "gateway_requests", "gateway_logs", source,
+                                                  expensive_check_rows=settings.expensive_check_rows)
+        out.checks += checks
+        out.notes += skipped
+        agg = engine.run("gateway_daily")
+    finally:
+        if settings.engine is None:
+            engine.close()
+    if agg["__bad"].astype(bool).any():
+        _diagnose_logs(agg, groups)
+    return agg
+
+
+def _diagnose_logs(agg, groups) -> None:
+    """Name the first row of the first file with a value that does not parse: file, line or row, column."""
+    from ..engine import DuckDBEngine
+
+    bad_file = agg.loc[agg["__bad"].astype(bool), "__file"].iloc[0]
+    paths, cols = next(([p], c) for ps, c in groups for p in ps if str(p) == bad_file or
+                       bad_file.endswith(str(p)))
+    path = paths[0]
+    with DuckDBEngine() as duck:
+        duck.con.execute("SET threads = 1")  # row_number() OVER () in file order
+        duck.register_files("gateway_files", paths, _kind(path),
+                            {c: cols[c][0] if c in cols else None for c in GATEWAY_COLUMNS}, GATEWAY_KINDS,
+                            json_fields={"metadata": METADATA_FIELDS})
+        # The same typed query as the aggregation, with __file standing for the row number here.
+        duck.create_view("gateway_raw", "SELECT CAST(row_number() OVER () AS VARCHAR) AS __file, * EXCLUDE (__file) "
+                                        "FROM gateway_files")
+        r = duck.frame(f"SELECT * FROM ({query_text('gateway_requests')}) WHERE started_at IS NULL "
+                       "OR (spend_raw IS NOT NULL AND spend IS NULL) "
+                       "OR (prompt_tokens_raw IS NOT NULL AND prompt_tokens IS NULL) "
+                       "OR (completion_tokens_raw IS NOT NULL AND completion_tokens IS NULL) "
+                       "ORDER BY CAST(__file AS BIGINT) LIMIT 1").iloc[0].to_dict()
+    line, where = _where(path, int(r["__file"]))
 
     def fail(column, problem, hint):
         raise InputError(path, problem + where, hint, line=line, column=cols.get(column, (column,))[0])
 
-    if pd.isna(r["__ts"]):
-        fail("starttime", f"startTime value {r['__ts_raw']!r} is not a date/time (rule: dates)",
+    if pd.isna(r["started_at"]):
+        fail("starttime", f"startTime value {r['started_at_raw']!r} is not a date/time (rule: dates)",
              "write startTime as ISO 8601, e.g. 2025-05-01T12:00:00Z (UTC when no zone is given).")
-    for name, key in (("spend", "__spend"), ("prompt_tokens", "__pt"), ("completion_tokens", "__ct")):
-        if r[key + "_raw"] is not None and pd.isna(r[key]):
-            fail(name, f"{name} value {r[key + '_raw']!r} is not a number (rule: numbers)",
+    for name in ("spend", "prompt_tokens", "completion_tokens"):
+        if r[name + "_raw"] is not None and pd.isna(r[name]):
+            fail(name, f"{name} value {r[name + '_raw']!r} is not a number (rule: numbers)",
                  f"write {name} as a plain number (spend in USD, e.g. 0.00123; tokens as integers).")
     raise InputError(path, "a row failed the LiteLLM checks" + where, "check the export.", line=line)
 

@@ -1,0 +1,395 @@
+"""One set of queries, two engines: every shipped query gives the same rows on DuckDB and on Spark.
+
+The Spark tests share one local[1] session (conftest `spark`) and skip when pyspark is not installed;
+`make test` installs it, so CI runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from boardpack import engine as eng
+from boardpack import large
+from boardpack.adapters import Settings, litellm
+from boardpack.schema import SPEND_COLUMNS
+
+from .conftest import SAMPLE
+
+LOG_HEADER = ("request_id,startTime,spend,prompt_tokens,completion_tokens,model,model_group,custom_llm_provider,"
+              "team_id,status,request_tags,metadata")
+# Every trap the typed query must treat alike on both engines: zones, bare dates, fractions, blanks, bad
+# numbers, broken and nested JSON, cache tokens above prompt_tokens, failures with and without spend.
+LOG_ROWS = [
+    'r1,2025-05-01T12:00:00Z,0.5,1000,200,gpt-4o,gpt-4o,openai,team-a,success,"[""use_case:UC-01""]",'
+    '"{""usage_object"":{""prompt_tokens_details"":{""cached_tokens"":400}}}"',
+    'r2,2025-05-01 23:30:00+02:00,0.25,500,100,openai/gpt-4o-mini,,,,success,[],'
+    '"{""user_api_key_team_id"":""team-b"",""user_api_key_team_alias"":""B""}"',
+    "r3,2025-05-02,0,50,0,claude-3-5-sonnet,,anthropic,team-a,failure,,not json",
+    'r4,2025-05-02T01:02:03.5,1.5,2000,300,claude-3-5-sonnet,,anthropic,,success,"[""bu:Finance""]",'
+    '"{""usage_object"":{""cache_read_input_tokens"":3000,""cache_creation_input_tokens"":100},""project_id"":""p1""}"',
+    "r5,2025-05-02T05:00:00-05:00,0.1,abc,10,gpt-4o,,openai,team-a,,,",
+    "r6,,0.2,10,10,gpt-4o,,openai,team-a,,,",
+    'r7,2025-05-03T00:00:00Z,,,,gemini-2.0-flash,,gemini,team-c,SUCCESS,,"{""status"":""failure""}"',
+    "r8, 2025-05-03T10:00:00Z , 0.75 , 700 , 70 ,gpt-4o,,openai,team-a,success,,",
+    'r9,2025-05-03T11:00:00Z,0,5,5,gpt-4o,,openai,team-a,success,,"[1,2]"',  # JSON, not an object: not broken
+    "r10,2025-05-03T12:00:00Z,0,5,5,gpt-4o,,openai,team-a,success,,{}",
+]
+
+
+def _logs(folder, name="LiteLLM_SpendLogs.csv", rows=LOG_ROWS):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join([LOG_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _logs_parquet(folder):
+    """The good rows as a typed Parquet file: native timestamps and numbers, metadata as a struct."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.table({
+        "request_id": ["p1", "p2", "p3"],
+        "startTime": pa.array(pd.to_datetime(["2025-05-01 12:00:00.250", "2025-05-01 23:59:59", "2025-05-02"], format="ISO8601"),
+                              pa.timestamp("ms")),
+        "spend": [0.5, 0.0, 2.25], "prompt_tokens": pa.array([1000, 10, 4000], pa.int64()),
+        "completion_tokens": pa.array([200, 0, 100], pa.int64()),
+        "model": ["gpt-4o", "gpt-4o", "claude-3-5-sonnet"], "model_group": [None, None, None],
+        "custom_llm_provider": ["openai", "openai", "anthropic"], "team_id": ["team-a", None, "team-b"],
+        "status": ["success", "failure", "success"], "request_tags": [["use_case:UC-01"], [], ["env:prod"]],
+        "metadata": [{"usage_object": {"cache_read_input_tokens": 500}}, {"usage_object": None},
+                     {"usage_object": {"cache_read_input_tokens": 100}}],
+    })
+    path = folder / "LiteLLM_SpendLogs.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+def _spend_csv(path, rows: list[dict]):
+    frame = pd.DataFrame([{c: row.get(c, "") for c in SPEND_COLUMNS} for row in rows])
+    frame.to_csv(path, index=False)
+    return path
+
+
+HOURLY = [  # three hours of one SKU on one day roll up to one row; a second day and a null use case stay apart
+    {"BillingPeriodStart": "2025-05-01", "BillingPeriodEnd": "2025-06-01", "ChargePeriodStart": f"2025-05-01T{h:02d}:00:00Z",
+     "ChargePeriodEnd": f"2025-05-01T{h + 1:02d}:00:00Z", "ProviderName": "AWS", "ServiceName": "Amazon Bedrock",
+     "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based", "PricingCategory": "Standard", "SkuId": "sku-1",
+     "ConsumedQuantity": str(1000 * (h + 1)), "ConsumedUnit": "Tokens", "ListUnitPrice": "0.003",
+     "ListCost": str(3 * (h + 1)), "EffectiveCost": str(2.5 * (h + 1)), "BilledCost": str(2.5 * (h + 1)),
+     "BillingCurrency": "USD", "x_UseCaseId": uc, "x_Model": "claude-3-5-sonnet", "x_TokenType": "input",
+     "x_SpendModality": "api_tokens", "Tags": '{"team":"a"}'}
+    for h in range(3) for uc in ("UC-01", "")
+] + [
+    {"BillingPeriodStart": "2025-05-01", "BillingPeriodEnd": "2025-06-01", "ChargePeriodStart": "2025-05-02 09:00:00+02:00",
+     "ChargePeriodEnd": "2025-05-02T08:00:00Z", "ProviderName": "AWS", "ServiceName": "Amazon Bedrock",
+     "ChargeCategory": "Usage", "SkuId": "sku-1", "ConsumedQuantity": "10", "EffectiveCost": "0.1",
+     "BilledCost": "0.1", "BillingCurrency": "USD", "x_SpendModality": "api_tokens"},
+]
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------
+
+def _plain(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).as_unit("us").to_pydatetime()
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, np.floating, int, float)):
+        return float(value)
+    return value
+
+
+def assert_same_rows(duck: pd.DataFrame, spark: pd.DataFrame, sort: bool = False):
+    """Same columns in the same order, same rows; numbers equal to 1e-9 relative."""
+    assert list(duck.columns) == list(spark.columns)
+    assert len(duck) == len(spark) and len(duck) > 0
+    a = [tuple(_plain(v) for v in row) for row in duck.astype(object).itertuples(index=False)]
+    b = [tuple(_plain(v) for v in row) for row in spark.astype(object).itertuples(index=False)]
+    if sort:
+        a, b = sorted(a, key=repr), sorted(b, key=repr)
+    for ra, rb in zip(a, b):
+        for column, x, y in zip(duck.columns, ra, rb):
+            if isinstance(x, float) and isinstance(y, float):
+                assert x == pytest.approx(y, rel=1e-9, abs=1e-12), (column, ra, rb)
+            else:
+                assert x == y, (column, ra, rb)
+
+
+def _both(spark, register) -> tuple[eng.Engine, eng.Engine]:
+    duck, spk = eng.DuckDBEngine(), eng.SparkEngine(session=spark)
+    for engine in (duck, spk):
+        register(engine)
+    return duck, spk
+
+
+def _run_both(spark, register, query: str, sort=False):
+    duck, spk = _both(spark, register)
+    try:
+        expected = duck.frame(query) if " " in query else duck.run(query)
+        got = spk.frame(query) if " " in query else spk.run(query)
+    finally:
+        duck.close(), spk.close()
+    assert_same_rows(expected, got, sort=sort)
+    return expected
+
+
+def _register_logs(path):
+    def register(engine):
+        cols = {name.lower(): (name, "VARCHAR") for name in LOG_HEADER.split(",")}
+        litellm.register_logs(engine, [([path], cols)])
+    return register
+
+
+# --- parity of every shipped query ------------------------------------------------------------------------------
+
+PARITY = {}  # query name -> the test that proves it; a new .sql file without a parity test fails below
+
+
+def covers(*names):
+    def mark(fn):
+        for name in names:
+            PARITY[name] = fn.__name__
+        return fn
+    return mark
+
+
+def test_every_shipped_query_has_a_parity_test():
+    assert set(eng.shipped_queries()) == set(PARITY), "add a DuckDB-vs-Spark parity test for each query in boardpack/sql"
+
+
+@pytest.mark.spark
+@covers("gateway_requests")
+def test_gateway_requests_same_on_both_engines(spark, tmp_path):
+    rows = _run_both(spark, _register_logs(_logs(tmp_path / "litellm")), "SELECT * FROM gateway_requests", sort=True)
+    by_id = rows.set_index("request_id")
+    # the traps were really there: zones applied, broken JSON dropped and counted, a bad number kept as text
+    assert by_id.loc["r2", "started_at"] == pd.Timestamp("2025-05-01 21:30:00")
+    assert by_id.loc["r5", "started_at"] == pd.Timestamp("2025-05-02 10:00:00")
+    assert by_id.loc["r3", "metadata_bad"] == 1 and by_id.loc["r1", "cache_read"] == 400
+    assert pd.isna(by_id.loc["r5", "prompt_tokens"]) and by_id.loc["r5", "prompt_tokens_raw"] == "abc"
+    assert by_id.loc["r7", "status"] == "success" and by_id.loc["r8", "spend"] == 0.75
+    assert by_id.loc["r9", "metadata_bad"] == 0 and by_id.loc["r10", "metadata_bad"] == 0
+
+
+@pytest.mark.spark
+@covers("gateway_daily")
+def test_gateway_daily_same_on_both_engines(spark, tmp_path):
+    rows = _run_both(spark, _register_logs(_logs(tmp_path / "litellm")), "gateway_daily")
+    good = rows[~rows["__bad"].astype(bool) & ~rows["__failed"].astype(bool)]
+    assert rows["__bad"].astype(bool).sum() == 1  # r5 (bad number) and r6 (no time) share one group
+    assert rows.loc[rows["__bad"].astype(bool), "requests"].sum() == 2
+    assert rows.loc[rows["__failed"].astype(bool), "requests"].sum() == 1  # r3: failure with zero spend
+    assert good["spend"].sum() == pytest.approx(0.5 + 0.25 + 1.5 + 0.75)
+    assert good["fx_clamp"].sum() == 1 and good["fx_meta"].sum() == 0
+
+
+@pytest.mark.spark
+def test_gateway_queries_same_on_both_engines_from_typed_parquet(spark, tmp_path):
+    path = _logs_parquet(tmp_path / "litellm")
+
+    def register(engine):
+        cols = {name.lower(): (name, "?") for name in pq.read_schema(path).names}
+        litellm.register_logs(engine, [([path], cols)])
+    rows = _run_both(spark, register, "gateway_daily")
+    assert rows["requests"].sum() == 3 and rows["cached_input"].sum() == 600
+    assert rows.loc[rows["__failed"].astype(bool), "requests"].sum() == 1
+
+
+@pytest.mark.spark
+@covers("spend_daily")
+def test_spend_daily_same_on_both_engines(spark, tmp_path):
+    path = _spend_csv(tmp_path / "spend.csv", HOURLY)
+
+    def register(engine):
+        engine.register_files("spend_text", [path], "csv", {c: c for c in SPEND_COLUMNS}, SPEND_COLUMNS)
+        engine.create_view("spend_rows", eng.typed_select("spend_text", SPEND_COLUMNS))
+    rows = _run_both(spark, register, "spend_daily")
+    assert len(rows) == 3  # 6 hourly rows -> 2 (with and without a use case), plus the next day's row
+    attributed = rows[rows["x_UseCaseId"] == "UC-01"].iloc[0]
+    assert attributed["ConsumedQuantity"] == 6000 and attributed["EffectiveCost"] == pytest.approx(15.0)
+    assert attributed["ChargePeriodStart"] == pd.Timestamp("2025-05-01 00:00")
+    assert attributed["ChargePeriodEnd"] == pd.Timestamp("2025-05-01 03:00") and attributed["source_rows"] == 3
+    assert rows["ChargePeriodStart"].iloc[-1] == pd.Timestamp("2025-05-02 07:00")  # +02:00 applied
+
+
+@pytest.mark.spark
+def test_typing_and_unparsed_counts_same_on_both_engines(spark, tmp_path):
+    bad = [dict(HOURLY[0], EffectiveCost="12,5", ChargePeriodStart="2025-13-01"), dict(HOURLY[1], ListCost="$3")]
+    path = _spend_csv(tmp_path / "spend.csv", HOURLY + bad)
+
+    def register(engine):
+        engine.register_files("spend_text", [path], "csv", {c: c for c in SPEND_COLUMNS}, SPEND_COLUMNS)
+    counts = _run_both(spark, register, eng.unparsed_select("spend_text", SPEND_COLUMNS))
+    assert counts.iloc[0][["EffectiveCost", "ChargePeriodStart", "ListCost"]].tolist() == [1, 1, 1]
+    assert counts.iloc[0].drop(["EffectiveCost", "ChargePeriodStart", "ListCost"]).sum() == 0
+    _run_both(spark, register, eng.typed_select("spend_text", SPEND_COLUMNS) + " ORDER BY \"ChargePeriodStart\" "
+              "NULLS LAST, \"x_UseCaseId\" NULLS LAST, \"ListCost\" NULLS LAST")
+
+
+# --- the adapter and the contracts on Spark ---------------------------------------------------------------------
+
+@pytest.mark.spark
+def test_litellm_adapter_gives_the_same_spend_on_spark(spark, tmp_path):
+    folder = tmp_path / "litellm"
+    _logs(folder, rows=[r for r in LOG_ROWS if not r.startswith(("r5", "r6"))])
+    on_duck = litellm.read(folder, Settings())
+    with eng.SparkEngine(session=spark) as spk:
+        on_spark = litellm.read(folder, Settings(engine=spk))
+    pd.testing.assert_frame_equal(on_duck.spend, on_spark.spend, check_dtype=False)
+    pd.testing.assert_frame_equal(on_duck.usage, on_spark.usage, check_dtype=False)
+    assert on_duck.fixes == on_spark.fixes and len(on_duck.spend)
+    assert [c.success for c in on_duck.checks] == [c.success for c in on_spark.checks] and on_spark.checks
+
+
+@pytest.mark.spark
+def test_spend_contract_on_spark_names_column_count_and_values(spark, tmp_path):
+    rows = HOURLY + [dict(HOURLY[0], EffectiveCost="-4", BilledCost="-4"), dict(HOURLY[1], ListCost="$3")]
+    path = _spend_csv(tmp_path / "spend.csv", rows)
+    params = {"use_case_ids": ["UC-01"], "model_ids": ["claude-3-5-sonnet"], "currencies": ["USD"]}
+    with eng.SparkEngine(session=spark) as spk:
+        rolled, checks, _ = large.read_spend(spk, path, params, 5_000_000)
+    failed = {(c.column, c.expectation): c for c in checks if not c.success}
+    negative = failed[("EffectiveCost", "expect_column_values_to_be_between")]
+    assert negative.severity == "critical" and negative.unexpected_count == 1 and negative.samples == [-4.0]
+    money = failed[("ListCost", "expect_column_values_to_be_in_type_list")]
+    assert money.unexpected_count == 1 and money.samples == ["$3"] and money.element_count == len(rows)
+    assert money.observed == "StringType"  # the column stayed text on Spark, so GX itself saw it fail
+    assert rolled.empty  # a critical failure: nothing is rolled up
+
+
+def test_large_spend_file_on_duckdb_gives_the_pandas_numbers(tmp_path):
+    """Above [engine] large_table_mb the spend file goes through the engine path even on DuckDB."""
+    from boardpack import steps
+
+    config = tmp_path / "boardpack.toml"
+    config.write_text((SAMPLE.parent.parent / "config" / "boardpack.toml").read_text()
+                      + "\n[engine]\nlarge_table_mb = 0\n")
+    steps.validate(None, SAMPLE, config, tmp_path / "engine")
+    steps.validate(None, SAMPLE, None, tmp_path / "pandas")
+    assert steps.compute(tmp_path / "engine", config) == steps.compute(tmp_path / "pandas", None)
+    checks = json.loads((tmp_path / "engine" / "validation.json").read_text())["checks"]
+    spend = [c for c in checks if c["table"] == "spend"]
+    # checked in DuckDB through GX's SQL datasource: rows are counted there, not numbered
+    assert spend and all(c["success"] and c["row_label"] == "row" for c in spend)
+
+
+def test_gateway_contract_stops_a_negative_spend_on_duckdb(tmp_path):
+    folder = tmp_path / "litellm"
+    _logs(folder, rows=[LOG_ROWS[0], LOG_ROWS[0].replace("r1,", "r9,").replace(",0.5,", ",-0.5,", 1)])
+    out = litellm.read(folder, Settings())
+    failed = [c for c in out.checks if not c.success]
+    assert [(c.column, c.severity, c.unexpected_count, c.samples) for c in failed] == [("spend", "critical", 1, [-0.5])]
+    assert "values >= 0" in failed[0].rule and "LiteLLM_SpendLogs.csv" in failed[0].source
+
+
+def test_expensive_checks_are_skipped_above_the_limit_and_said(tmp_path):
+    folder = tmp_path / "litellm"
+    _logs(folder, rows=[r for r in LOG_ROWS if not r.startswith(("r5", "r6"))])
+    out = litellm.read(folder, Settings(expensive_check_rows=2))
+    assert not any(c.expectation == "expect_column_values_to_be_unique" for c in out.checks)
+    assert any("not checked on 8 rows" in n and "request_id" in n for n in out.notes)
+    full = litellm.read(folder, Settings())
+    assert any(c.expectation == "expect_column_values_to_be_unique" and c.success for c in full.checks)
+
+
+# --- clear errors when Spark cannot start -----------------------------------------------------------------------
+
+def test_missing_pyspark_says_how_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(eng.EngineError, match=r"(?s)needs pyspark.*make venv ENGINE=spark"):
+        eng.spark_session(eng.EngineSettings(name="spark"))
+
+
+def test_missing_java_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(eng.EngineError, match=r"(?s)Java 17.*openjdk-17-jre-headless"):
+        eng.check_java()
+
+
+def test_old_java_is_refused(monkeypatch, tmp_path):
+    java = tmp_path / "bin" / "java"
+    java.parent.mkdir()
+    java.write_text('#!/bin/sh\necho \'openjdk version "1.8.0_392"\' >&2\n')
+    java.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    with pytest.raises(eng.EngineError, match="is Java 8"):
+        eng.check_java()
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(eng.EngineError, match="duckdb, spark"):
+        eng.open_engine(eng.EngineSettings(name="presto"))
+
+
+# --- the whole pack on Spark ------------------------------------------------------------------------------------
+
+def _numbers(obj, path=""):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _numbers(value, f"{path}.{key}")
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _numbers(value, f"{path}[{i}]")
+    else:
+        yield path, obj
+
+
+@pytest.mark.spark
+def test_spark_pack_has_the_duckdb_numbers_to_the_cent(sample_pack, sample_data, tmp_path):
+    """`boardpack build --engine spark` on the sample: the same metrics.json as the DuckDB pack."""
+    pytest.importorskip("pyspark")
+    from .conftest import run_cli
+
+    duck_dir, _ = sample_pack
+    proc = run_cli("build", "--engine", "spark", "--data", str(sample_data), "--reports", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "on spark" in proc.stdout
+    spark_dir = tmp_path / "2026-Q3"
+    duck, spark = (json.loads((d / "metrics.json").read_text()) for d in (duck_dir, spark_dir))
+    a, b = dict(_numbers(duck)), dict(_numbers(spark))
+    assert a.keys() == b.keys() and len(a) > 100
+    for key, x in a.items():
+        y = b[key]
+        if isinstance(x, float) or isinstance(y, float):
+            assert round(x, 2) == round(y, 2) and x == pytest.approx(y, rel=1e-9, abs=1e-9), key
+        else:
+            assert x == y, key
+    manifest = json.loads((spark_dir / "manifest.json").read_text())
+    assert manifest["parameters"]["engine"] == "spark" and manifest["resolved"]["engine"] == "spark"
+    validation = json.loads((spark_dir / "validation.json").read_text())
+    assert validation["engine"]["name"] == "spark" and validation["status"] == "FINAL"
+    # the spend table was checked on Spark: its checks carry counts, not CSV line numbers
+    assert {c["row_label"] for c in validation["checks"] if c["table"] == "spend"} == {"row"}
+
+
+@pytest.mark.spark
+def test_spark_submit_builds_the_pack_on_the_submitted_master(sample_data, tmp_path):
+    """The README's spark-submit recipe: the kernel's session gets spark-submit's master and settings."""
+    pytest.importorskip("pyspark")
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    submit = Path(sys.executable).parent / "spark-submit"
+    proc = subprocess.run([str(submit), "--master", "local[1]", "--conf", "spark.sql.shuffle.partitions=3",
+                           "--conf", "spark.ui.enabled=false", str(ROOT / "boardpack" / "spark_submit.py"),
+                           "--data", str(sample_data), "--reports", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    engine = json.loads((tmp_path / "2026-Q3" / "validation.json").read_text())["engine"]
+    assert engine["name"] == "spark" and engine["master"] == "local[1]"
+    assert engine["conf"]["spark.sql.shuffle.partitions"] == "3"
