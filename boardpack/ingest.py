@@ -39,6 +39,7 @@ class Tables:
     checks: list = field(default_factory=list)
     checked: set = field(default_factory=set)  # tables whose own suite already ran in an engine
     notes: list = field(default_factory=list)  # what the engine did not check, and why
+    input_rows: dict = field(default_factory=dict)  # rows read per table, where the frame is a rollup of them
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]

@@ -28,8 +28,8 @@ def kind_of(path: Path) -> str:
 
 
 def read_spend(engine: Engine, path: Path, params: dict, expensive_check_rows: int,
-               suites: dict | None = None) -> tuple[pd.DataFrame, list, list[str]]:
-    """(daily rollup of the spend file, contract checks, notes) with every row checked in `engine`."""
+               suites: dict | None = None) -> tuple[pd.DataFrame, list, list[str], int]:
+    """(daily rollup of the spend file, contract checks, notes, rows read) with every row checked in `engine`."""
     kind = kind_of(path)
     try:
         present = engine.schema([path], kind)
@@ -46,9 +46,10 @@ def read_spend(engine: Engine, path: Path, params: dict, expensive_check_rows: i
     checks, notes = contracts.validate_view(engine, "spend", "spend_rows", "spend", str(path), params=params,
                                             expensive_check_rows=expensive_check_rows, unparsed=unparsed,
                                             contracts=suites)
+    rows = engine.count("spend_rows")
     if any(not c.success and c.severity == "critical" for c in checks):
-        return pd.DataFrame(), checks, notes  # the gate stops the run; nothing to roll up
-    return rollup_frame(engine.run("spend_daily")), checks, notes
+        return pd.DataFrame(), checks, notes, rows  # the gate stops the run; nothing to roll up
+    return rollup_frame(engine.run("spend_daily")), checks, notes, rows
 
 
 def _unparsed(engine: Engine, view: str) -> dict[str, tuple[int, list]]:

@@ -11,8 +11,9 @@ from . import __version__, prices
 from .config import ROOT, Config
 from .ingest import Tables, sha256
 
-PACKAGES = ("boardpack", "great-expectations", "pandas", "numpy", "pyarrow", "duckdb", "papermill", "nbconvert",
-            "ipykernel", "weasyprint", "matplotlib", "seaborn", "jinja2", "genai-prices", "typer", "rich")
+PACKAGES = ("boardpack", "great-expectations", "pandas", "numpy", "pyarrow", "duckdb", "duckdb-engine", "sqlalchemy",
+            "sqlglot", "pyspark", "papermill", "nbconvert", "ipykernel", "weasyprint", "matplotlib", "seaborn",
+            "jinja2", "genai-prices", "typer", "rich")
 
 
 def code_revision(root: Path = ROOT) -> str:
@@ -42,7 +43,8 @@ def _inputs(tables: Tables) -> list[dict]:
         return [{"table": p.parent.name, "file": p.name, "path": str(p.resolve()), "sha256": sha256(p),
                  "bytes": p.stat().st_size, "rows": None} for p in tables.files]
     return [{"table": name, "file": path.name, "path": str(path.resolve()), "sha256": sha256(path),
-             "bytes": path.stat().st_size, "rows": int(len(tables[name]))} for name, path in tables.sources.items()]
+             "bytes": path.stat().st_size, "rows": int(tables.input_rows.get(name, len(tables[name])))}
+            for name, path in tables.sources.items()]
 
 
 def collect(tables: Tables, contracts: dict, cfg: Config, parameters: dict) -> dict:

@@ -1,6 +1,7 @@
 """Build the pack from `spark-submit`, on the cluster spark-submit was pointed at.
 
-    spark-submit --master yarn --deploy-mode client --conf spark.executor.memory=8g \\
+    PYSPARK_PYTHON=$PWD/.venv/bin/python spark-submit --master yarn --deploy-mode client \\
+        --conf spark.executor.memory=8g \\
         boardpack/spark_submit.py --quarter 2026-Q3 --data /lake/ai-spend --reports /shared/reports
 
 The pack's Spark work runs in the validate notebook's kernel, a process of its own; it cannot share the

@@ -75,16 +75,18 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
         tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end, cfg.seat_prices, engine=eng,
                              expensive_check_rows=settings.expensive_check_rows, large=_large(settings))
         if "spend" in tables.checked:  # the spend file is left to the engine: read, check, roll up there
-            rolled, checks, notes = large.read_spend(eng, tables.sources["spend"],
-                                                     contracts.gate_params(tables, cfg.currency),
-                                                     settings.expensive_check_rows, suites)
+            rolled, checks, notes, rows = large.read_spend(eng, tables.sources["spend"],
+                                                           contracts.gate_params(tables, cfg.currency),
+                                                           settings.expensive_check_rows, suites)
             tables.frames["spend"], tables.checks = rolled, tables.checks + checks
             tables.notes += notes
+            tables.input_rows["spend"] = rows
     if any(not c.success and c.severity == "critical" for c in tables.checks):
         raise ContractError(contracts.GateResult(quarter or "", tables.checks, {}).report())
     q = resolve_quarter(tables["spend"], quarter, tables.sources["spend"])
     gate = contracts.run_gate(tables, q, cfg.currency, suites)
     if "spend" not in tables.checked:  # the same daily rollup as the engine's, for one shape of table
+        tables.input_rows.setdefault("spend", len(tables["spend"]))
         tables.frames["spend"] = large.rollup_pandas(tables["spend"])
     prov = provenance.collect(tables, suites, cfg, {"quarter": str(q), "requested_quarter": quarter,
                                                     "data_dir": str(Path(data_dir).resolve()),

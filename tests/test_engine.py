@@ -256,7 +256,8 @@ def test_spend_contract_on_spark_names_column_count_and_values(spark, tmp_path):
     path = _spend_csv(tmp_path / "spend.csv", rows)
     params = {"use_case_ids": ["UC-01"], "model_ids": ["claude-3-5-sonnet"], "currencies": ["USD"]}
     with eng.SparkEngine(session=spark) as spk:
-        rolled, checks, _ = large.read_spend(spk, path, params, 5_000_000)
+        rolled, checks, _, read = large.read_spend(spk, path, params, 5_000_000)
+    assert read == len(rows)
     failed = {(c.column, c.expectation): c for c in checks if not c.success}
     negative = failed[("EffectiveCost", "expect_column_values_to_be_between")]
     assert negative.severity == "critical" and negative.unexpected_count == 1 and negative.samples == [-4.0]
@@ -280,6 +281,8 @@ def test_large_spend_file_on_duckdb_gives_the_pandas_numbers(tmp_path):
     spend = [c for c in checks if c["table"] == "spend"]
     # checked in DuckDB through GX's SQL datasource: rows are counted there, not numbered
     assert spend and all(c["success"] and c["row_label"] == "row" for c in spend)
+    inputs = {i["table"]: i for i in json.loads((tmp_path / "engine" / "provenance.json").read_text())["inputs"]}
+    assert inputs["spend"]["rows"] == len((SAMPLE / "spend.csv").read_text().splitlines()) - 1  # read, not rolled up
 
 
 def test_gateway_contract_stops_a_negative_spend_on_duckdb(tmp_path):
@@ -379,16 +382,19 @@ def test_spark_pack_has_the_duckdb_numbers_to_the_cent(sample_pack, sample_data,
 def test_spark_submit_builds_the_pack_on_the_submitted_master(sample_data, tmp_path):
     """The README's spark-submit recipe: the kernel's session gets spark-submit's master and settings."""
     pytest.importorskip("pyspark")
+    import os
     import subprocess
     import sys
 
     from .conftest import ROOT
 
-    submit = Path(sys.executable).parent / "spark-submit"
-    proc = subprocess.run([str(submit), "--master", "local[1]", "--conf", "spark.sql.shuffle.partitions=3",
+    venv = Path(sys.executable).parent
+    # as the README says: the driver's Python is the one boardpack is installed in
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([str(venv / "spark-submit"), "--master", "local[1]", "--conf", "spark.sql.shuffle.partitions=3",
                            "--conf", "spark.ui.enabled=false", str(ROOT / "boardpack" / "spark_submit.py"),
                            "--data", str(sample_data), "--reports", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+                          capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     engine = json.loads((tmp_path / "2026-Q3" / "validation.json").read_text())["engine"]
     assert engine["name"] == "spark" and engine["master"] == "local[1]"
