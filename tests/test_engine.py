@@ -6,6 +6,7 @@ The Spark tests share one local[1] session (conftest `spark`) and skip when pysp
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -399,3 +400,44 @@ def test_spark_submit_builds_the_pack_on_the_submitted_master(sample_data, tmp_p
     engine = json.loads((tmp_path / "2026-Q3" / "validation.json").read_text())["engine"]
     assert engine["name"] == "spark" and engine["master"] == "local[1]"
     assert engine["conf"]["spark.sql.shuffle.partitions"] == "3"
+
+
+@pytest.mark.spark
+def test_raw_folder_on_spark_gives_the_duckdb_numbers(spark, tmp_path):
+    """A folder of vendor exports (gateway log included) through the Spark engine: the same metrics."""
+    from boardpack import steps
+
+    from . import mixed_sources
+
+    data = tmp_path / "data"
+    mixed_sources.write(data)
+    steps.validate("2026-Q3", data, None, tmp_path / "duck")
+    steps.validate("2026-Q3", data, None, tmp_path / "spark", engine="spark")  # joins the session fixture
+    assert steps.compute(tmp_path / "spark", None) == steps.compute(tmp_path / "duck", None)
+    sources = json.loads((tmp_path / "spark" / "sources.json").read_text())["sources"]
+    assert any("not by spark" in n for n in sources["focus"]["notes"])  # FOCUS is read by DuckDB: said
+    gateway = [c for c in json.loads((tmp_path / "spark" / "validation.json").read_text())["checks"]
+               if c["table"] == "gateway_logs"]
+    assert gateway and all(c["success"] for c in gateway)
+
+
+def test_a_negative_gateway_spend_stops_the_run_naming_the_file(tmp_path):
+    from boardpack import steps
+    from boardpack.exceptions import ContractError
+
+    from . import mixed_sources
+
+    data = tmp_path / "data"
+    mixed_sources.write(data)
+    log = next((data / "litellm").glob("*.csv"))
+    with log.open(newline="") as f:
+        rows = list(csv.reader(f))
+    rows.append(list(rows[1]))
+    rows[-1][rows[0].index("spend")] = "-2.5"
+    with log.open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    with pytest.raises(ContractError) as stop:
+        steps.validate("2026-Q3", data, None, tmp_path / "out")
+    report = str(stop.value)
+    assert "[CRITICAL]" in report and log.name in report and "spend" in report and "failing: 1 of" in report
+    assert not (tmp_path / "out" / "metrics.json").exists()
