@@ -20,8 +20,8 @@ help: ## List the targets with one line each
 	@echo "  Variables: QUARTER=2026-Q2  DATA=path/to/data  CONFIG=path/to/boardpack.toml  REPORTS=reports  ENGINE=spark"
 
 quarterly-report: venv $(SPARK_READY) ## Render the board pack (latest complete quarter; QUARTER=2026-Q2 DATA=path ENGINE=spark)
-	$(BIN)/boardpack build $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
-		$(if $(ENGINE),--engine $(ENGINE))
+	$(BIN)/boardpack build $(if $(QUARTER),--quarter $(QUARTER)) $(if $(ENGINE),--engine $(ENGINE)) \
+		--data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)"
 
 email: venv ## Email the published pack (QUARTER=2026-Q3; DRY_RUN=1 writes .eml only; GROUP=board; RESEND=1)
 	$(BIN)/boardpack send --quarter "$(QUARTER)" --reports "$(REPORTS)" $(if $(RECIPIENTS),--recipients "$(RECIPIENTS)") \
@@ -29,8 +29,8 @@ email: venv ## Email the published pack (QUARTER=2026-Q3; DRY_RUN=1 writes .eml 
 		$(if $(filter 1 yes true,$(ALLOW_PROVISIONAL)),--allow-provisional) $(if $(filter 1 yes true,$(RESEND)),--resend)
 
 scheduled-report: venv $(SPARK_READY) ## For cron: render the pack; if the build fails, email the error report to the analysts
-	$(BIN)/boardpack scheduled $(if $(QUARTER),--quarter $(QUARTER)) --data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
-		$(if $(ENGINE),--engine $(ENGINE)) \
+	$(BIN)/boardpack scheduled $(if $(QUARTER),--quarter $(QUARTER)) $(if $(ENGINE),--engine $(ENGINE)) \
+		--data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
 		$(if $(RECIPIENTS),--recipients "$(RECIPIENTS)")
 
 test: venv $(VENV)/.spark-installed ## Run every test (unit, contracts, bad input, end to end, DuckDB-vs-Spark parity)
