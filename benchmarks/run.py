@@ -5,8 +5,8 @@
     python benchmarks/run.py --sizes 10M --kinds litellm --formats parquet --spark-sizes 10M
 
 Cases: for each size, source (`litellm` gateway logs, `focus`) and format (Parquet, CSV), the DuckDB path;
-CSV only up to `--csv-max` rows (100M rows of CSV are 40 GB) and FOCUS up to `--focus-max`; gateway logs in
-Parquet also through Spark local mode at `--spark-sizes`. For every case, fresh processes read the same file:
+CSV only up to `--csv-max` rows (100M rows of CSV are 40 GB) and FOCUS up to `--focus-max`; Parquet also
+through Spark local mode at `--spark-sizes`. For every case, fresh processes read the same file:
 - the floor: DuckDB's bare scan of the columns the path reads (`count(*)` plus one cheap aggregate per
   column), the least any reader has to do;
 - the path: `boardpack.adapters.<source>.read(folder, Settings(engine=...))`, everything up to the canonical
@@ -219,7 +219,7 @@ def cases(args) -> list[tuple[int, str, str, str]]:
                     continue
                 if rows in sizes and "duckdb" in engines:
                     out.append((rows, kind, fmt, "duckdb"))
-                if rows in spark and "spark" in engines and kind == "litellm" and fmt == "parquet":
+                if rows in spark and "spark" in engines and fmt == "parquet":
                     out.append((rows, kind, fmt, "spark"))
     return out
 

@@ -123,10 +123,10 @@ class Engine:
 
     def register_files(self, view: str, paths: list[Path], kind: str, columns: dict[str, str | None],
                        kinds: dict[str, str] | None = None,
-                       json_fields: dict[str, dict[str, str]] | None = None) -> None:
+                       json_fields: dict[str, dict[str, str]] | None = None, raw_text: bool = False) -> None:
         """Register files as `view`: `columns` maps output names to columns of the file (None: absent, NULL),
-        plus `__file`, the file each row came from. Text is trimmed and NULL when blank; lists, maps and
-        structs become JSON text.
+        plus `__file`, the file each row came from. Text is trimmed and NULL when blank (as it is, with
+        `raw_text`, for a reader that counts its own fixes); lists, maps and structs become JSON text.
 
         A column whose `kinds` entry is number or datetime comes as two: `<name>`, the file's own DOUBLE or
         TIMESTAMP (tz-naive UTC) where the file has that type, and `<name>__text`, the text where it has
@@ -197,14 +197,14 @@ class DuckDBEngine(Engine):
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {self._scan(paths, kind)}").fetchall()
         return {name: typ.upper() for name, typ, *_ in rows if name != "filename"}
 
-    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None) -> None:
+    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None, raw_text=False) -> None:
         types = self.schema(paths, kind)
         parts, outer = ["filename AS __file"], []
         for name, source in columns.items():
             typ, col, want = types.get(source, ""), _q(source or ""), (kinds or {}).get(name)
             structured = typ.startswith(("MAP", "STRUCT", "JSON")) or typ.endswith("]")
             text = ("CAST(NULL AS VARCHAR)" if source is None else f"CAST(to_json({col}) AS VARCHAR)" if structured
-                    else f"nullif(trim(CAST({col} AS VARCHAR)), '')")
+                    else f"CAST({col} AS VARCHAR)" if raw_text else f"nullif(trim(CAST({col} AS VARCHAR)), '')")
             if want in ("number", "datetime"):
                 sql_type = "DOUBLE" if want == "number" else "TIMESTAMP"
                 native = source is not None and _native(typ, want)
@@ -305,7 +305,7 @@ class SparkEngine(Engine):
     def schema(self, paths: list[Path], kind: str) -> dict[str, str]:
         return {f.name: f.dataType.simpleString().upper() for f in self._read(paths, kind).schema.fields}
 
-    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None) -> None:
+    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None, raw_text=False) -> None:
         from pyspark.sql import functions as F
 
         df = self._read(paths, kind)
@@ -317,7 +317,8 @@ class SparkEngine(Engine):
             typ, want = types.get(source, ""), (kinds or {}).get(name)
             col = F.col(f"`{source}`") if source is not None else F.lit(None).cast("string")
             structured = typ.startswith(("MAP", "STRUCT", "ARRAY"))
-            text = F.to_json(col) if structured else F.when(F.trim(col.cast("string")) != "", F.trim(col.cast("string")))
+            text = (F.to_json(col) if structured else col.cast("string") if raw_text
+                    else F.when(F.trim(col.cast("string")) != "", F.trim(col.cast("string"))))
             if want in ("number", "datetime"):
                 spark_type = "double" if want == "number" else "timestamp_ntz"  # ntz in UTC: the session zone
                 native = source is not None and _native_spark(typ, want)

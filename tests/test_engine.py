@@ -415,7 +415,7 @@ def test_raw_folder_on_spark_gives_the_duckdb_numbers(spark, tmp_path):
     steps.validate("2026-Q3", data, None, tmp_path / "spark", engine="spark")  # joins the session fixture
     assert steps.compute(tmp_path / "spark", None) == steps.compute(tmp_path / "duck", None)
     sources = json.loads((tmp_path / "spark" / "sources.json").read_text())["sources"]
-    assert any("not by spark" in n for n in sources["focus"]["notes"])  # FOCUS is read by DuckDB: said
+    assert sources["focus"]["spend_rows"] and sources["litellm"]["spend_rows"]  # both large sources on Spark
     gateway = [c for c in json.loads((tmp_path / "spark" / "validation.json").read_text())["checks"]
                if c["table"] == "gateway_logs"]
     assert gateway and all(c["success"] for c in gateway)
@@ -441,3 +441,114 @@ def test_a_negative_gateway_spend_stops_the_run_naming_the_file(tmp_path):
     report = str(stop.value)
     assert "[CRITICAL]" in report and log.name in report and "spend" in report and "failing: 1 of" in report
     assert not (tmp_path / "out" / "metrics.json").exists()
+
+
+# --- FOCUS: stage 1 of the adapter on both engines --------------------------------------------------------------
+
+def _focus_groups(folder):
+    from collections import defaultdict
+
+    from boardpack.adapters import files_in, focus
+
+    con = eng.DuckDBEngine()
+    try:
+        layouts = [focus._layout(con.con, f) for f in files_in(folder, *focus.PATTERNS)]
+    finally:
+        con.close()
+    grouped = defaultdict(list)
+    for layout in layouts:
+        grouped[(layout.kind, tuple(sorted(layout.columns.items())))].append(layout)
+    return list(grouped.values())
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("export", ["dirty", "spec-examples"])
+def test_focus_stage_one_same_on_both_engines(spark, tmp_path, export):
+    """The FOCUS rules that run on every row (US dates, offsets, `$1,234.50`, NULL strings, the AI filter)
+    give the same stage-1 aggregate on DuckDB and on Spark, CSV, CSV.gz and typed Parquet alike."""
+    from boardpack.adapters import focus
+
+    from .test_adapter_focus import FIXTURES, KEEP_ALL, _export
+
+    folder = _export(tmp_path) if export == "dirty" else FIXTURES / export
+    settings = Settings() if export == "dirty" else KEEP_ALL
+    groups = _focus_groups(folder)
+    stage1, _ = focus._fast_queries(settings)
+    sort = " ORDER BY " + ", ".join(f"{c} NULLS LAST" for c in ("__file", "__ps", "__pe", '"ServiceName__v"',
+                                                                  '"SkuId__v"', '"ChargeCategory__v"', '"Tags__v"',
+                                                                  "EffectiveCost", "__rows"))
+    rows = _run_both(spark, lambda engine: focus.register(engine, groups), stage1 + sort, sort=True)
+    assert rows["__rows"].sum() > 0 and rows["__kept"].astype(bool).any()
+
+
+@pytest.mark.spark
+def test_focus_adapter_gives_the_same_spend_on_spark(spark, tmp_path):
+    from boardpack.adapters import focus
+
+    from .test_adapter_focus import _export
+
+    folder = _export(tmp_path)
+    on_duck = focus.read(folder, Settings())
+    with eng.SparkEngine(session=spark) as spk:
+        on_spark = focus.read(folder, Settings(engine=spk))
+    pd.testing.assert_frame_equal(on_duck.spend, on_spark.spend, check_dtype=False)
+    pd.testing.assert_frame_equal(on_duck.usage, on_spark.usage, check_dtype=False)
+    assert on_duck.fixes == on_spark.fixes and sum(on_duck.fixes.values()) > 10
+
+
+FOCUS_HEADER = ("BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ChargeFrequency,PricingCategory,"
+                "ProviderName,ServiceCategory,ServiceName,SkuId,EffectiveCost,BilledCost,Tags")
+FOCUS_ODD = [  # the lenient rules the spec fixtures do not reach: US dates, money text, offsets without colon
+    'usd,5/1/25,5/2/25,Usage,Usage-Based,Standard,OpenAI,AI and Machine Learning,OpenAI API,gpt-4o:input,'
+    '"$1,234.50","$1,234.50",{}',
+    'USD,05/01/2025 1:30 PM,05/01/2025 2:30 PM,usage,usage-based,standard,OpenAI,AI and Machine Learning,OpenAI API,'
+    'gpt-4o:output,"1,000.25","1,000.25",{}',
+    "USD,2025-05-03 9:00:00 UTC,2025-05-03 10:00:00 UTC,Usage,Usage-Based,Standard,OpenAI,AI and Machine Learning,"
+    "OpenAI API,gpt-4o:input,12.5,12.5,{}",
+    "USD,2025-05-04T10:00:00+0200,2025-05-04T11:00:00+02,Usage,Usage-Based,Standard,OpenAI,AI and Machine Learning,"
+    "OpenAI API,gpt-4o:input, 3 ,3,{}",
+    "USD,2025-05-05 23:00:00 -05:00,2025-05-06 00:00:00 -05:00,Usage,Usage-Based,Standard,OpenAI,"
+    "AI and Machine Learning,OpenAI API,gpt-4o:input,NULL,4,{}",
+    "USD,12/31/99 12:00 AM,1/1/2000,Usage,Usage-Based,Standard,OpenAI,AI and Machine Learning,OpenAI API,"
+    "gpt-4o:input,5,5,{}",
+]
+
+
+@pytest.mark.spark
+def test_focus_lenient_rules_same_on_spark(spark, tmp_path):
+    from boardpack.adapters import focus
+
+    folder = tmp_path / "focus"
+    folder.mkdir()
+    (folder / "odd.csv").write_text("\n".join([FOCUS_HEADER, *FOCUS_ODD]) + "\n", encoding="utf-8")
+    on_duck = focus.read(folder, Settings())
+    with eng.SparkEngine(session=spark) as spk:
+        on_spark = focus.read(folder, Settings(engine=spk))
+    pd.testing.assert_frame_equal(on_duck.spend, on_spark.spend, check_dtype=False)
+    assert on_duck.fixes == on_spark.fixes
+    for rule in (focus.FIX_TS[4], focus.FIX_NUMBER, focus.FIX_TS[2], focus.FIX_TS[1], focus.FIX_NULL):
+        assert on_spark.fixes[rule] > 0, rule
+    # to the day in UTC: 10:00+0200 is the 4th, 23:00-05:00 the 6th, 12/31/99 12:00 AM is 1999
+    assert set(on_spark.spend["ChargePeriodStart"]) == {pd.Timestamp(d) for d in (
+        "1999-12-31", "2025-05-01", "2025-05-03", "2025-05-04", "2025-05-06")}
+    assert on_spark.spend["EffectiveCost"].sum() == pytest.approx(1234.50 + 1000.25 + 12.5 + 3 + 4 + 5)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("case", ["bad_cost", "bad_date", "day_first", "bad_enum", "bad_currency", "bad_tags"])
+def test_focus_errors_are_the_same_on_spark(spark, case):
+    from boardpack.adapters import focus
+    from boardpack.exceptions import InputError
+
+    from .test_adapter_focus import FIXTURES
+
+    errors = []
+    for settings in (Settings(), None):
+        with pytest.raises(InputError) as err:
+            if settings is None:
+                with eng.SparkEngine(session=spark) as spk:
+                    focus.read(FIXTURES / "errors" / case, Settings(engine=spk))
+            else:
+                focus.read(FIXTURES / "errors" / case, settings)
+        errors.append((err.value.line, err.value.column, err.value.problem))
+    assert errors[0] == errors[1]

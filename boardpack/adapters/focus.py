@@ -199,6 +199,84 @@ CREATE OR REPLACE MACRO fx_key(v) AS lower(regexp_replace(trim(v), '[\s_-]', '',
 """
 
 
+# The same rules as the macros, as SQL both engines run alike (boardpack.engine; stage 1 runs there).
+_TS_PLAIN = r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?(Z|UTC|GMT))?"
+_TS_OFFSET = r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)? ?[+-]\d{2}(:?\d{2})?"
+_TS_US = r"(0?[1-9]|1[0-2])/\d{1,2}/(\d{2}|\d{4})( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?"
+_TS_DATE = r"\d{4}-\d{2}-\d{2}"
+_MONEY = r"-?(?:[$€£¥]\s*-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\d{1,3}(?:,\d{3})+\.\d+)"
+
+
+def _full(value: str, pattern: str) -> str:
+    return f"regexp_matches({value}, {_lit('^(?:' + pattern + ')$')})"
+
+
+def nstr(v: str) -> str:
+    return (f"CASE WHEN {v} IS NULL THEN NULL WHEN length({v}) > 12 THEN {v} "
+            f"WHEN trim({v}) = '' OR upper(trim({v})) = 'NULL' THEN NULL ELSE {v} END")
+
+
+def nlit(v: str) -> str:
+    return (f"CASE WHEN {v} IS NULL OR length({v}) > 12 THEN 0 WHEN upper(trim({v})) = 'NULL' THEN 1 "
+            f"WHEN trim({v}) = '' THEN 2 ELSE 0 END")
+
+
+def ts_kind(v: str) -> str:
+    t = f"trim({v})"
+    return (f"CASE WHEN {v} IS NULL THEN NULL "
+            f"WHEN substr({v}, 5, 1) = '-' AND substr({v}, 11, 1) = 'T' AND right({v}, 1) = 'Z' THEN 0 "
+            f"WHEN {_full(t, _TS_PLAIN)} THEN 1 WHEN {_full(t, _TS_OFFSET)} THEN 2 "
+            f"WHEN {_full(t, _TS_DATE)} THEN 3 WHEN {_full(t, _TS_US)} THEN 4 ELSE 9 END")
+
+
+def _iso(t: str, offset: bool = False) -> str:
+    """An ISO 8601 text both engines cast alike: 'T' between date and time, a two-digit hour, UTC/GMT as Z;
+    with `offset`, an offset as +hh:mm (from +hh or +hhmm)."""
+    t = f"regexp_replace({t}, ' ?(UTC|GMT)$', 'Z')"
+    t = f"CASE WHEN substr({t}, 11, 1) = ' ' THEN concat(substr({t}, 1, 10), 'T', substr({t}, 12)) ELSE {t} END"
+    t = f"CASE WHEN substr({t}, 13, 1) = ':' THEN concat(substr({t}, 1, 11), '0', substr({t}, 12)) ELSE {t} END"
+    if offset:
+        t = f"regexp_replace(regexp_replace({t}, ' [+]', '+'), ' -', '-')"  # no group references: they differ
+        t = (f"CASE WHEN regexp_matches({t}, '[+-]\\d{{4}}$') THEN concat(substr({t}, 1, length({t}) - 2), ':', "
+             f"right({t}, 2)) WHEN regexp_matches({t}, '[+-]\\d{{2}}$') THEN concat({t}, ':00') ELSE {t} END")
+    return t
+
+
+def _us(t: str) -> str:
+    """A US date M/D/Y [h:mm[:ss] [AM|PM]] as ISO text; two-digit years as strptime's %y (69-99: 1900s)."""
+    pattern = _lit(r"^(\d{1,2})/(\d{1,2})/(\d{2,4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+    part = lambda n: f"regexp_extract({t}, {pattern}, {n})"  # noqa: E731
+    year = (f"CASE WHEN length({part(3)}) = 2 THEN CAST(CAST({part(3)} AS INT) + CASE WHEN CAST({part(3)} AS INT) "
+            f"< 69 THEN 2000 ELSE 1900 END AS VARCHAR) ELSE {part(3)} END")
+    pm = f"regexp_matches({t}, '(?i)p ?m$')"
+    am = f"regexp_matches({t}, '(?i)a ?m$')"
+    hour = (f"CASE WHEN {part(4)} = '' THEN 0 WHEN {pm} AND CAST({part(4)} AS INT) < 12 THEN CAST({part(4)} AS INT) + 12 "
+            f"WHEN {am} AND CAST({part(4)} AS INT) = 12 THEN 0 ELSE CAST({part(4)} AS INT) END")
+    minute = f"CASE WHEN {part(5)} = '' THEN '00' ELSE {part(5)} END"
+    second = f"CASE WHEN {part(6)} = '' THEN '00' ELSE {part(6)} END"
+    return (f"concat({year}, '-', lpad({part(1)}, 2, '0'), '-', lpad({part(2)}, 2, '0'), 'T', "
+            f"lpad(CAST({hour} AS VARCHAR), 2, '0'), ':', {minute}, ':', {second})")
+
+
+def ts_parse(v: str, k: str) -> str:
+    t = f"trim({v})"
+    cast = "CAST(TRY_CAST({} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    return (f"CASE WHEN {k} IN (0, 1, 3) THEN {cast.format(_iso(t))} WHEN {k} = 2 THEN {cast.format(_iso(t, True))} "
+            f"WHEN {k} = 4 THEN {cast.format(_us(t))} END")
+
+
+def num_kind(v: str) -> str:
+    d = f"TRY_CAST({v} AS DOUBLE)"
+    return (f"CASE WHEN {v} IS NULL THEN NULL WHEN {d} IS NOT NULL THEN "
+            f"CASE WHEN {d} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308 THEN 0 ELSE 9 END "
+            f"WHEN {_full(f'trim({v})', _MONEY)} THEN 1 ELSE 9 END")
+
+
+def num_parse(v: str, k: str) -> str:
+    return (f"CASE WHEN {k} = 0 THEN TRY_CAST({v} AS DOUBLE) "
+            f"WHEN {k} = 1 THEN TRY_CAST(regexp_replace(trim({v}), '[$€£¥,\\s]', '', 'g') AS DOUBLE) END")
+
+
 @dataclass
 class _Layout:
     path: Path
@@ -454,24 +532,30 @@ FROM l6 GROUP BY {', '.join(group_keys)}
 def _keep_sql(settings: Settings) -> str:
     keep = ["lower(trim(__sc)) = 'ai and machine learning'"]
     for column, patterns in (("__sn", settings.focus_service_patterns), ("__sku", settings.focus_sku_patterns)):
-        if patterns:  # one RE2 pass per value: the patterns joined as alternatives
+        if patterns:  # one regex pass per value: the patterns joined as alternatives
             keep.append(f"regexp_matches(coalesce({column}, ''), {_lit('|'.join(f'(?:{p})' for p in patterns))})")
-    return f"({' OR '.join(keep)}) IS TRUE"
+    return f"coalesce({' OR '.join(keep)}, FALSE)"
 
 
 PER_ROW_TIMES = ("ChargePeriodStart", "ChargePeriodEnd")
 GROUPED_TIMES = ("BillingPeriodStart", "BillingPeriodEnd")
 
 
-def _fast_queries(groups: list[list[_Layout]], settings: Settings) -> tuple[str, str]:
+def _fast_queries(settings: Settings) -> tuple[str, str]:
     """The happy path in two aggregates, each row touched once.
 
-    Stage 1 (over the files): per row only the AI filter, the charge period (to the day) and the numbers are
-    parsed; text columns are grouped as they come. Stage 2 (over stage 1, a few thousand rows): text values are
-    normalised once per distinct value, fixes are counted with the rows they stand for, and groups that become
-    equal (`usage` and `Usage`) are merged. `_query` is the same logic row by row, used to locate errors.
+    Stage 1 (over the files, registered as view `focus_raw` by `register`): per row only the AI filter, the
+    charge period (to the day) and the numbers are parsed; text columns are grouped as they come. It runs on
+    the engine (DuckDB or Spark), so it is written with the portable rules above, not the macros. Stage 2
+    (over stage 1, a few thousand rows, on DuckDB): text values are normalised once per distinct value, fixes
+    are counted with the rows they stand for, and groups that become equal (`usage` and `Usage`) are merged.
+    `_query` is the same logic row by row with the macros, used on DuckDB to locate errors.
     """
-    union = "\nUNION ALL BY NAME\n".join(_raw_select(g) for g in groups)
+    # the registered names back to this module's: __v text, __t / __d the file's own timestamp / number
+    renamed = ["__file"] + [f"{_q(c)} AS {_q(c + '__v')}" for c in STRING_COLUMNS]
+    renamed += [f"{_q(c + '__text')} AS {_q(c + '__v')}, {_q(c)} AS {_q(c + ('__t' if c in TIME_COLUMNS else '__d'))}"
+                for c in TIME_COLUMNS + NUMBER_COLUMNS]
+    union = f"SELECT {', '.join(renamed)} FROM focus_raw"
     k = "__kept"
 
     def kept(expr: str) -> str:
@@ -483,18 +567,18 @@ def _fast_queries(groups: list[list[_Layout]], settings: Settings) -> tuple[str,
         row_cols += [f"{kept(_q(c + '__v'))} AS {_q(c + '__v')}", f"{kept(_q(c + '__t'))} AS {_q(c + '__t')}"]
     for c in PER_ROW_TIMES + NUMBER_COLUMNS:
         raw = _q(c + "__v")
-        row_cols += [f"{kept(f'fx_nstr({raw})')} AS {_q(c + '__s')}", f"{kept(f'fx_nlit({raw})')} AS {_q(c + '__nl')}",
+        row_cols += [f"{kept(nstr(raw))} AS {_q(c + '__s')}", f"{kept(nlit(raw))} AS {_q(c + '__nl')}",
                      _q(c + ("__t" if c in TIME_COLUMNS else "__d"))]
     parsed = ["*"]
     for c in PER_ROW_TIMES:
-        parsed.append(f"fx_ts_kind({_q(c + '__s')}) AS {_q(c + '__k')}")
+        parsed.append(f"{ts_kind(_q(c + '__s'))} AS {_q(c + '__k')}")
     for c in NUMBER_COLUMNS:
-        parsed.append(f"fx_num_kind({_q(c + '__s')}) AS {_q(c + '__k')}")
+        parsed.append(f"{num_kind(_q(c + '__s'))} AS {_q(c + '__k')}")
     typed = ["*"]
     for c in PER_ROW_TIMES:
-        typed.append(f"coalesce({_q(c + '__t')}, fx_ts_parse({_q(c + '__s')}, {_q(c + '__k')})) AS {_q(c + '__ts')}")
+        typed.append(f"coalesce({_q(c + '__t')}, {ts_parse(_q(c + '__s'), _q(c + '__k'))}) AS {_q(c + '__ts')}")
     for c in NUMBER_COLUMNS:
-        typed.append(f"coalesce({_q(c + '__d')}, fx_num_parse({_q(c + '__s')}, {_q(c + '__k')})) AS {_q(c + '__n')}")
+        typed.append(f"coalesce({_q(c + '__d')}, {num_parse(_q(c + '__s'), _q(c + '__k'))}) AS {_q(c + '__n')}")
     day = "date_trunc('day', ChargePeriodStart__ts)"
     sub_day = f"(ChargePeriodEnd__ts <= {day} + INTERVAL 1 DAY)"
     bad1 = " OR ".join([f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__ts')} IS NULL)" for c in PER_ROW_TIMES]
@@ -502,13 +586,13 @@ def _fast_queries(groups: list[list[_Layout]], settings: Settings) -> tuple[str,
                        + ["ChargePeriodStart__ts IS NULL", "ChargePeriodEnd__ts IS NULL",
                           "(EffectiveCost__n IS NULL AND BilledCost__n IS NULL)",
                           "ChargePeriodEnd__ts < ChargePeriodStart__ts"])
-    derived = ["*", f"CASE WHEN {k} THEN ({bad1}) IS NOT FALSE ELSE FALSE END AS __bad",
+    derived = ["*", f"CASE WHEN {k} THEN coalesce({bad1}, TRUE) ELSE FALSE END AS __bad",
                f"CASE WHEN {sub_day} THEN {day} ELSE ChargePeriodStart__ts END AS __ps",
                f"CASE WHEN {sub_day} THEN {day} + INTERVAL 1 DAY ELSE ChargePeriodEnd__ts END AS __pe",
                "coalesce(EffectiveCost__n, BilledCost__n) AS __eff", "coalesce(BilledCost__n, EffectiveCost__n) AS __billed"]
     keys1 = [k, "__dropped_category", "__file", "__ps", "__pe"] + [_q(c + "__v") for c in STRING_COLUMNS] + \
         [_q(c + s) for c in GROUPED_TIMES for s in ("__v", "__t")]
-    aggs1 = ["count(*) AS __rows", "sum(__bad::INT) AS __bad",
+    aggs1 = ["count(*) AS __rows", "sum(CAST(__bad AS INT)) AS __bad",
              "sum(ConsumedQuantity__n) AS ConsumedQuantity", "sum(PricingQuantity__n) AS PricingQuantity",
              "sum(ListCost__n) AS ListCost", "sum(ContractedCost__n) AS ContractedCost",
              "sum(__eff) AS EffectiveCost", "sum(__billed) AS BilledCost",
@@ -516,26 +600,26 @@ def _fast_queries(groups: list[list[_Layout]], settings: Settings) -> tuple[str,
              "count(ListUnitPrice__n) AS __lup_n",
              "sum(CASE WHEN ListUnitPrice__n IS NOT NULL THEN ListCost__n END) AS __lup_cost",
              "sum(CASE WHEN ListUnitPrice__n IS NOT NULL THEN PricingQuantity__n END) AS __lup_qty",
-             "sum((EffectiveCost__n IS NULL AND BilledCost__n IS NOT NULL)::INT) AS __fx_eff",
-             "sum((BilledCost__n IS NULL AND EffectiveCost__n IS NOT NULL)::INT) AS __fx_billed",
-             "sum(" + " + ".join(f"({_q(c + '__nl')} = 1)::INT" for c in PER_ROW_TIMES + NUMBER_COLUMNS)
+             "sum(CASE WHEN EffectiveCost__n IS NULL AND BilledCost__n IS NOT NULL THEN 1 ELSE 0 END) AS __fx_eff",
+             "sum(CASE WHEN BilledCost__n IS NULL AND EffectiveCost__n IS NOT NULL THEN 1 ELSE 0 END) AS __fx_billed",
+             "sum(" + " + ".join(f"CASE WHEN {_q(c + '__nl')} = 1 THEN 1 ELSE 0 END" for c in PER_ROW_TIMES + NUMBER_COLUMNS)
              + ") AS __fx_null1",
-             "sum(" + " + ".join(f"({_q(c + '__nl')} = 2)::INT" for c in PER_ROW_TIMES + NUMBER_COLUMNS)
+             "sum(" + " + ".join(f"CASE WHEN {_q(c + '__nl')} = 2 THEN 1 ELSE 0 END" for c in PER_ROW_TIMES + NUMBER_COLUMNS)
              + ") AS __fx_empty1",
-             "sum(" + " + ".join(f"({_q(c + '__k')} IS NOT DISTINCT FROM 1)::INT" for c in NUMBER_COLUMNS)
+             "sum(" + " + ".join(f"CASE WHEN {_q(c + '__k')} = 1 THEN 1 ELSE 0 END" for c in NUMBER_COLUMNS)
              + ") AS __fx_num"]
     for code in FIX_TS:
-        aggs1.append("sum(" + " + ".join(f"({_q(c + '__k')} IS NOT DISTINCT FROM {code})::INT" for c in PER_ROW_TIMES)
+        aggs1.append("sum(" + " + ".join(f"CASE WHEN {_q(c + '__k')} = {code} THEN 1 ELSE 0 END" for c in PER_ROW_TIMES)
                      + f") AS __fx_ts{code}")
     stage1 = f"""
 WITH src AS ({union}),
-l2 AS (SELECT *, {_keep_sql(settings)} AS {k} FROM (SELECT *, fx_nstr(ServiceCategory__v) AS __sc,
-       fx_nstr(ServiceName__v) AS __sn, fx_nstr(SkuId__v) AS __sku FROM src)),
+l2 AS (SELECT *, {_keep_sql(settings)} AS {k} FROM (SELECT *, {nstr('ServiceCategory__v')} AS __sc,
+       {nstr('ServiceName__v')} AS __sn, {nstr('SkuId__v')} AS __sku FROM src)),
 l3 AS (SELECT {', '.join(row_cols)} FROM l2),
 l4 AS (SELECT {', '.join(parsed)} FROM l3),
 l5 AS (SELECT {', '.join(typed)} FROM l4),
 l6 AS (SELECT {', '.join(derived)} FROM l5)
-SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY ALL"""
+SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY {', '.join(keys1)}"""
 
     # stage 2: over the stage-1 table `s1`, weights are __rows
     w = "__rows"
@@ -614,9 +698,6 @@ def read(folder: Path, settings: Settings) -> SourceData:
     if not files:
         out.notes.append(f"no FOCUS file (*.csv, *.csv.gz, *.parquet) under {folder}")
         return out
-    if getattr(settings.engine, "name", "duckdb") != "duckdb":
-        out.notes.append(f"read by DuckDB on this machine, not by {settings.engine.name}: the FOCUS normalisation "
-                         "(its lenient parsing macros) is not yet written in the SQL both engines run")
     con = duckdb_connection()
     try:
         con.execute(_MACROS)
@@ -629,8 +710,10 @@ def read(folder: Path, settings: Settings) -> SourceData:
         grouped = defaultdict(list)
         for layout in layouts:
             grouped[(layout.kind, tuple(sorted(layout.columns.items())))].append(layout)
-        stage1, stage2 = _fast_queries(list(grouped.values()), settings)
-        con.execute(f"CREATE TEMP TABLE s1 AS {stage1}")
+        stage1, stage2 = _fast_queries(settings)
+        s1 = _on_engine(settings, list(grouped.values()), stage1)
+        con.register("s1_frame", s1)
+        con.execute(f"CREATE TEMP TABLE s1 AS SELECT {_s1_types()} FROM s1_frame")
         agg = con.execute(stage2).df()
         if agg["__bad"].sum() > 0:
             _diagnose(con, agg, layouts, settings)
@@ -641,6 +724,39 @@ def read(folder: Path, settings: Settings) -> SourceData:
     finally:
         con.close()
     return _finish(out, agg, folder)
+
+
+def register(engine, groups: list[list[_Layout]]) -> None:
+    """The FOCUS files as view `focus_raw` of `engine`: every used column as read (no trim: the rules count
+    blanks and `NULL` strings as fixes), times and numbers also in the file's own type where it has one."""
+    kinds = {**{c: "datetime" for c in TIME_COLUMNS}, **{c: "number" for c in NUMBER_COLUMNS}}
+    for i, group in enumerate(groups):
+        columns = {c: group[0].columns[c][0] if c in group[0].columns else None for c in USED}
+        engine.register_files(f"focus_files_{i}", [lay.path for lay in group], group[0].kind, columns, kinds,
+                              raw_text=True)
+    engine.create_view("focus_raw", " UNION ALL ".join(f"SELECT * FROM focus_files_{i}" for i in range(len(groups))))
+
+
+def _on_engine(settings: Settings, groups: list[list[_Layout]], stage1: str) -> pd.DataFrame:
+    """Stage 1 over every row, on the configured engine (a private DuckDB session unless Settings.engine)."""
+    from ..engine import DuckDBEngine
+
+    engine = settings.engine or DuckDBEngine()
+    try:
+        register(engine, groups)
+        return engine.frame(stage1)
+    finally:
+        if settings.engine is None:
+            engine.close()
+
+
+def _s1_types() -> str:
+    """Stage 1's columns with their SQL types, whatever pandas made of an all-empty column on the way."""
+    text = ["__dropped_category", "__file"] + [c + "__v" for c in STRING_COLUMNS + GROUPED_TIMES]
+    times = ["__ps", "__pe"] + [c + "__t" for c in GROUPED_TIMES]
+    casts = [f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in text] + \
+        [f"CAST({_q(c)} AS TIMESTAMP) AS {_q(c)}" for c in times]
+    return f"* REPLACE ({', '.join(casts)})"
 
 
 def _note_columns(out: SourceData, layouts: list[_Layout], folder: Path) -> None:
