@@ -1,13 +1,14 @@
 """FOCUS 1.0 / 1.1 / 1.2 billing exports (AWS, Azure, GCP, OCI): the AI rows, aggregated, as canonical spend.
 
 Input: every `*.csv`, `*.csv.gz` and `*.parquet` file under the folder (nested folders included). Files are
-read by DuckDB (CSV with every column as text, so dirty values survive to be judged; Parquet with its own
-types; files with the same header in one `read_csv`/`read_parquet` call, `union_by_name`), filtered to AI rows
-and aggregated in DuckDB in two steps: over the files, only the filter, the charge period (to the day) and the
-numbers are parsed per row and text columns are grouped as they come; over that aggregate, text values are
-normalised once per distinct value and fixes counted with the rows they stand for. Only the final aggregate
-reaches pandas, so memory follows the number of groups, not the size of the export. When a check fails, the
-same rules are run row by row on the file concerned to name the first offending line.
+read by the engine (`Settings.engine`: DuckDB unless `--engine spark`; CSV with every column as text, so dirty
+values survive to be judged; Parquet with its own types), filtered to AI rows and aggregated in two steps:
+stage 1, on the engine, over the files: only the filter, the charge period (to the day) and the numbers are
+parsed per row, with the portable rules below (`ts_kind`, `ts_parse`, `num_kind`...), and text columns are
+grouped as they come; stage 2, on DuckDB, over that aggregate: text values are normalised once per distinct
+value and fixes counted with the rows they stand for. Only aggregates reach pandas, so memory follows the
+number of groups, not the size of the export. When a check fails, the same rules are run row by row by
+DuckDB (the macros) on the file concerned to name the first offending line.
 
 Rows kept: ServiceCategory `AI and Machine Learning`, plus rows whose ServiceName matches one of
 `settings.focus_service_patterns` or whose SkuId matches one of `settings.focus_sku_patterns` (model APIs
@@ -164,6 +165,7 @@ TOKEN_TYPE_RES = (  # first match wins
     ("input", re.compile(r"(?i)(?<![a-z])(input|inp|prompt)(?![a-z])")),
 )
 
+# The rules as DuckDB macros: stage 2 and the row-by-row error search run them on DuckDB.
 _MACROS = r"""
 CREATE OR REPLACE MACRO fx_nstr(v) AS CASE WHEN v IS NULL THEN NULL WHEN strlen(v) > 12 THEN v
     WHEN trim(v) = '' OR upper(trim(v)) = 'NULL' THEN NULL ELSE v END;
