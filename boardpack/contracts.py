@@ -190,11 +190,12 @@ def gate_params(tables: Tables, currency: str) -> dict:
 
 def validate_view(engine, name: str, view: str, table: str, source: str, params: dict | None = None,
                   expensive_check_rows: int = 5_000_000, unparsed: dict | None = None,
-                  contracts: dict[str, Contract] | None = None) -> tuple[list[Check], list[str]]:
-    """Run the suite `name` on a view of an engine (DuckDB or Spark), where the rows stay.
+                  contracts: dict[str, Contract] | None = None) -> tuple[list[Check], list[str], int]:
+    """Run the suite `name` on a view of an engine (DuckDB or Spark), where the rows stay: (checks, notes,
+    rows of the view).
 
-    Expectations with meta.cost "expensive" are left out above `expensive_check_rows` rows; the second
-    value names them, for the data-quality page. Rows are not numbered in an engine: failures carry
+    Expectations with meta.cost "expensive" are left out above `expensive_check_rows` rows; the notes
+    name them, for the data-quality page. Rows are not numbered in an engine: failures carry
     counts and sample values. `unparsed`: column -> (count, sample values) of text that did not parse.
     """
     contract = (contracts or load_contracts())[name]
@@ -230,7 +231,7 @@ def validate_view(engine, name: str, view: str, table: str, source: str, params:
     for check in checks:  # a passing column check had no failing rows among all of them
         if check.success and check.expectation.startswith("expect_column_values") and check.unexpected_count is None:
             check.unexpected_count, check.element_count = 0, rows
-    return checks, skipped
+    return checks, skipped, rows
 
 
 def _ids(frame: pd.DataFrame, column: str) -> list:

@@ -105,9 +105,6 @@ class Engine:
 
     name = "engine"
 
-    def sql(self, sql: str):
-        raise NotImplementedError
-
     def frame(self, sql: str) -> pd.DataFrame:
         """The result of a query as pandas: only for quarter-sized results."""
         raise NotImplementedError
@@ -117,6 +114,10 @@ class Engine:
 
     def create_view(self, view: str, sql: str) -> None:
         raise NotImplementedError
+
+    def union_view(self, view: str, views: list[str]) -> None:
+        """One view over views of the same columns: files of several layouts, registered one by one."""
+        self.create_view(view, " UNION ALL ".join(f"SELECT * FROM {v}" for v in views))
 
     def register_frame(self, view: str, frame: pd.DataFrame) -> None:
         raise NotImplementedError
@@ -174,9 +175,6 @@ class DuckDBEngine(Engine):
         self.con = duckdb_connection(database)
         self._gx_file: Path | None = None
         self._gx_batches: list = []
-
-    def sql(self, sql: str):
-        return self.con.sql(sql)
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
@@ -278,20 +276,16 @@ class SparkEngine(Engine):
             self.spark, self._owns = session, False
         self._views: list[str] = []
 
-    def sql(self, sql: str):
+    def _sql(self, sql: str):
         return self.spark.sql(to_spark(sql))
 
     def frame(self, sql: str) -> pd.DataFrame:
-        df = self.sql(sql)
+        df = self._sql(sql)
         # Arrow keeps None as None and int as int; without it pandas 3 strings turn into 'nan' (SPARK-NOTES).
         return df.toPandas()
 
     def create_view(self, view: str, sql: str) -> None:
-        self.sql(sql).createOrReplaceTempView(view)
-        self._views.append(view)
-
-    def register_frame(self, view: str, frame: pd.DataFrame) -> None:
-        self.spark.createDataFrame(frame).createOrReplaceTempView(view)
+        self._sql(sql).createOrReplaceTempView(view)
         self._views.append(view)
 
     def _read(self, paths: list[Path], kind: str):

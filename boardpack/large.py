@@ -43,10 +43,9 @@ def read_spend(engine: Engine, path: Path, params: dict, expensive_check_rows: i
     engine.register_files("spend_text", [path], kind, {c: c for c in SPEND_COLUMNS}, SPEND_COLUMNS)
     unparsed = _unparsed(engine, "spend_text")
     engine.create_view("spend_rows", typed_select("spend_text", SPEND_COLUMNS, set(unparsed)))
-    checks, notes = contracts.validate_view(engine, "spend", "spend_rows", "spend", str(path), params=params,
-                                            expensive_check_rows=expensive_check_rows, unparsed=unparsed,
-                                            contracts=suites)
-    rows = engine.count("spend_rows")
+    checks, notes, rows = contracts.validate_view(engine, "spend", "spend_rows", "spend", str(path), params=params,
+                                                  expensive_check_rows=expensive_check_rows, unparsed=unparsed,
+                                                  contracts=suites)
     if any(not c.success and c.severity == "critical" for c in checks):
         return pd.DataFrame(), checks, notes, rows  # the gate stops the run; nothing to roll up
     return rollup_frame(engine.run("spend_daily")), checks, notes, rows

@@ -231,17 +231,22 @@ def ts_kind(v: str) -> str:
             f"WHEN {_full(t, _TS_DATE)} THEN 3 WHEN {_full(t, _TS_US)} THEN 4 ELSE 9 END")
 
 
-def _iso(t: str, offset: bool = False) -> str:
-    """An ISO 8601 text both engines cast alike: 'T' between date and time, a two-digit hour, UTC/GMT as Z;
-    with `offset`, an offset as +hh:mm (from +hh or +hhmm)."""
-    t = f"regexp_replace({t}, ' ?(UTC|GMT)$', 'Z')"
-    t = f"CASE WHEN substr({t}, 11, 1) = ' ' THEN concat(substr({t}, 1, 10), 'T', substr({t}, 12)) ELSE {t} END"
-    t = f"CASE WHEN substr({t}, 13, 1) = ':' THEN concat(substr({t}, 1, 11), '0', substr({t}, 12)) ELSE {t} END"
-    if offset:
-        t = f"regexp_replace(regexp_replace({t}, ' [+]', '+'), ' -', '-')"  # no group references: they differ
-        t = (f"CASE WHEN regexp_matches({t}, '[+-]\\d{{4}}$') THEN concat(substr({t}, 1, length({t}) - 2), ':', "
-             f"right({t}, 2)) WHEN regexp_matches({t}, '[+-]\\d{{2}}$') THEN concat({t}, ':00') ELSE {t} END")
-    return t
+def iso_text(t: str) -> str:
+    """Trimmed timestamp text (kinds 0-3) towards ISO 8601: UTC/GMT as Z, no blank before an offset, 'T'
+    between date and time (after those, the only blank left is that one)."""
+    t = f"regexp_replace(regexp_replace(regexp_replace({t}, ' ?(UTC|GMT)$', 'Z'), ' [+]', '+'), ' -', '-')"
+    return f"replace({t}, ' ', 'T')"
+
+
+def iso_hour(t: str) -> str:
+    """A one-digit hour (2025-05-01T9:00) with its leading zero."""
+    return f"CASE WHEN substr({t}, 13, 1) = ':' THEN concat(substr({t}, 1, 11), '0', substr({t}, 12)) ELSE {t} END"
+
+
+def iso_offset(t: str) -> str:
+    """An offset as +hh:mm, from +hhmm or +hh (no group references: the engines write them differently)."""
+    return (f"CASE WHEN regexp_matches({t}, '[+-]\\d{{4}}$') THEN concat(substr({t}, 1, length({t}) - 2), ':', "
+            f"right({t}, 2)) WHEN regexp_matches({t}, '[+-]\\d{{2}}$') THEN concat({t}, ':00') ELSE {t} END")
 
 
 def _us(t: str) -> str:
@@ -260,11 +265,10 @@ def _us(t: str) -> str:
             f"lpad(CAST({hour} AS VARCHAR), 2, '0'), ':', {minute}, ':', {second})")
 
 
-def ts_parse(v: str, k: str) -> str:
-    t = f"trim({v})"
+def ts_parse(iso: str, text: str, k: str) -> str:
+    """The timestamp of kind `k`: from the ISO text (kinds 0-3, see `_fast_queries`) or the trimmed text."""
     cast = "CAST(TRY_CAST({} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    return (f"CASE WHEN {k} IN (0, 1, 3) THEN {cast.format(_iso(t))} WHEN {k} = 2 THEN {cast.format(_iso(t, True))} "
-            f"WHEN {k} = 4 THEN {cast.format(_us(t))} END")
+    return f"CASE WHEN {k} IN (0, 1, 2, 3) THEN {cast.format(iso)} WHEN {k} = 4 THEN {cast.format(_us(text))} END"
 
 
 def num_kind(v: str) -> str:
@@ -576,9 +580,17 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
         parsed.append(f"{ts_kind(_q(c + '__s'))} AS {_q(c + '__k')}")
     for c in NUMBER_COLUMNS:
         parsed.append(f"{num_kind(_q(c + '__s'))} AS {_q(c + '__k')}")
+    # timestamp text towards ISO one step a layer: each step reads the column the last one wrote, so no
+    # expression is written out (and evaluated) several times over
+    steps = [("__t0", lambda c: f"trim({_q(c + '__s')})"), ("__t1", lambda c: iso_text(_q(c + "__t0"))),
+             ("__t2", lambda c: iso_hour(_q(c + "__t1"))),
+             ("__iso", lambda c: f"CASE WHEN {_q(c + '__k')} = 2 THEN {iso_offset(_q(c + '__t2'))} "
+                                 f"ELSE {_q(c + '__t2')} END")]
+    iso_layers = [["*"] + [f"{make(c)} AS {_q(c + name)}" for c in PER_ROW_TIMES] for name, make in steps]
     typed = ["*"]
     for c in PER_ROW_TIMES:
-        typed.append(f"coalesce({_q(c + '__t')}, {ts_parse(_q(c + '__s'), _q(c + '__k'))}) AS {_q(c + '__ts')}")
+        typed.append(f"coalesce({_q(c + '__t')}, {ts_parse(_q(c + '__iso'), _q(c + '__t0'), _q(c + '__k'))}) "
+                     f"AS {_q(c + '__ts')}")
     for c in NUMBER_COLUMNS:
         typed.append(f"coalesce({_q(c + '__d')}, {num_parse(_q(c + '__s'), _q(c + '__k'))}) AS {_q(c + '__n')}")
     day = "date_trunc('day', ChargePeriodStart__ts)"
@@ -619,7 +631,8 @@ l2 AS (SELECT *, {_keep_sql(settings)} AS {k} FROM (SELECT *, {nstr('ServiceCate
        {nstr('ServiceName__v')} AS __sn, {nstr('SkuId__v')} AS __sku FROM src)),
 l3 AS (SELECT {', '.join(row_cols)} FROM l2),
 l4 AS (SELECT {', '.join(parsed)} FROM l3),
-l5 AS (SELECT {', '.join(typed)} FROM l4),
+{''.join(f"i{n} AS (SELECT {', '.join(layer)} FROM {'l4' if n == 0 else f'i{n - 1}'}),{chr(10)}"
+         for n, layer in enumerate(iso_layers))}l5 AS (SELECT {', '.join(typed)} FROM i{len(iso_layers) - 1}),
 l6 AS (SELECT {', '.join(derived)} FROM l5)
 SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY {', '.join(keys1)}"""
 
@@ -736,7 +749,7 @@ def register(engine, groups: list[list[_Layout]]) -> None:
         columns = {c: group[0].columns[c][0] if c in group[0].columns else None for c in USED}
         engine.register_files(f"focus_files_{i}", [lay.path for lay in group], group[0].kind, columns, kinds,
                               raw_text=True)
-    engine.create_view("focus_raw", " UNION ALL ".join(f"SELECT * FROM focus_files_{i}" for i in range(len(groups))))
+    engine.union_view("focus_raw", [f"focus_files_{i}" for i in range(len(groups))])
 
 
 def _on_engine(settings: Settings, groups: list[list[_Layout]], stage1: str) -> pd.DataFrame:

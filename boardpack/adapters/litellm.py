@@ -192,7 +192,7 @@ def register_logs(engine, groups: list[tuple[list[Path], dict]]) -> None:
         # metadata that is not JSON is read as absent and counted (fix "metadata not JSON → ignored")
         engine.register_files(f"gateway_files_{i}", paths, _kind(paths[0]), mapping, GATEWAY_KINDS,
                               json_fields={"metadata": METADATA_FIELDS})
-    engine.create_view("gateway_raw", " UNION ALL ".join(f"SELECT * FROM gateway_files_{i}" for i in range(len(groups))))
+    engine.union_view("gateway_raw", [f"gateway_files_{i}" for i in range(len(groups))])
     engine.create_view("gateway_requests", query_text("gateway_requests"))
 
 
@@ -307,7 +307,7 @@ def _read_logs(out: SourceData, groups, settings: Settings) -> pd.DataFrame:
     try:
         register_logs(engine, groups)
         source = ", ".join(str(p) for paths, _ in groups for p in paths)
-        checks, skipped = contracts.validate_view(engine, "gateway_logs", "gateway_requests", "gateway_logs", source,
+        checks, skipped, _ = contracts.validate_view(engine, "gateway_logs", "gateway_requests", "gateway_logs", source,
                                                   expensive_check_rows=settings.expensive_check_rows)
         out.checks += checks
         out.notes += skipped
