@@ -30,7 +30,7 @@ TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
 SEND_LOG = "send-log.jsonl"  # written by `boardpack send`; survives a rebuild of the quarter
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
-USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError", "EngineError"}
+USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError", "EngineError", "LedgerError"}
 
 
 class StepFailed(BoardpackError):
@@ -109,8 +109,12 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
         with _step("metrics", report) as step:
             run_notebook("02-metrics", staging, params)
             m = _read(staging, "metrics")
-            step.summary = (f"value multiple {m['value_multiple']:.2f}x, workload fit {m['workload_fit']:.1%}, "
-                            f"portable {m['portable_spend_share']:.1%}")
+            # a metric without a basis is None in metrics.json; the summary gives the reason instead
+            why = m.get("no_basis") or {}
+            shown = (("value multiple", "value_multiple", "{:.2f}x"), ("workload fit", "workload_fit", "{:.1%}"),
+                     ("portable", "portable_spend_share", "{:.1%}"))
+            step.summary = ", ".join(f"{label}: {why.get(key, 'n/a')}" if m[key] is None
+                                     else f"{label} {form.format(m[key])}" for label, key, form in shown)
         with _step("render", report) as step:
             pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
             context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],

@@ -59,20 +59,30 @@ def value_vs_spend(history: list[dict], currency: str):
     qs = [h["quarter"] for h in history]
     fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     x = range(len(qs))
-    ax.bar([i - 0.2 for i in x], [h["spend"] for h in history], width=0.4, label="AI spend", color=PALETTE[0])
     value = [h["value"] for h in history]
-    err = [[max(v - (h["value_low"] or 0), 0) for v, h in zip(value, history)],
-           [max((h["value_high"] or 0) - v, 0) for v, h in zip(value, history)]]
-    ax.bar([i + 0.2 for i in x], value, width=0.4, label="Value (measured + estimated)", color=PALETTE[1],
-           hatch="///", edgecolor="white", yerr=err, error_kw={"ecolor": MUTED, "capsize": 3, "lw": 1})
+    # no outcome in any quarter: value bars of zero would read as "returned nothing", so spend stands alone
+    valued = any(h["value"] or h["value_high"] or h.get("assumed_value") for h in history)
+    ax.bar([i - 0.2 if valued else i for i in x], [h["spend"] for h in history], width=0.4, label="AI spend",
+           color=PALETTE[0])
+    if valued:
+        err = [[max(v - (h["value_low"] or 0), 0) for v, h in zip(value, history)],
+               [max((h["value_high"] or 0) - v, 0) for v, h in zip(value, history)]]
+        ax.bar([i + 0.2 for i in x], value, width=0.4, label="Value (measured + estimated)", color=PALETTE[1],
+               hatch="///", edgecolor="white", yerr=err, error_kw={"ecolor": MUTED, "capsize": 3, "lw": 1})
     ax.set_xticks(list(x), qs)
     _money_axis(ax, currency)
     last = history[-1]
-    ax.set_title(f"Value was {fmt.multiple(last['value_multiple'])} spend in {last['quarter']}")
+    if last["value_multiple"] is None:  # no outcomes: a multiple of 0 would claim spend returned nothing
+        ax.set_title(f"{fmt.money(last['spend'], currency)} of AI spend in {last['quarter']}; no outcomes recorded")
+    else:
+        ax.set_title(f"Value was {fmt.multiple(last['value_multiple'])} spend in {last['quarter']}")
     ax.legend(loc="upper left", ncols=2)
     ax.set_ylabel("per quarter")
-    ax.text(1, -0.2, "Whiskers: value range (measured low to all-grades high)", transform=ax.transAxes,
-            ha="right", fontsize=7.5, color=MUTED)
+    if valued:
+        ax.text(1, -0.2, "Whiskers: value range (measured low to all-grades high)", transform=ax.transAxes,
+                ha="right", fontsize=7.5, color=MUTED)
+    else:
+        ax.set_ylim(top=max(h["spend"] for h in history) * 1.25)  # room for the legend above the bars
     return fig
 
 
@@ -160,8 +170,9 @@ def bridge_waterfall(bridge: dict, previous_quarter: str, quarter: str, currency
     ax.set_xticks(range(5), [f"{previous_quarter}\ntoken spend", "Volume", "Mix", "Price", f"{quarter}\ntoken spend"])
     _money_axis(ax, currency)
     change = fmt.change(end, start)
-    ax.set_title(f"Token spend {'rose' if end >= start else 'fell'} {fmt.pct(abs(change) if change else 0)}: "
-                 f"volume {fmt.money(bridge['volume'], currency, signed=True)}, "
+    moved = (f"rose from nothing to {fmt.money(end, currency)}" if not start
+             else f"{'rose' if end >= start else 'fell'} {fmt.pct(abs(change) if change else 0)}")
+    ax.set_title(f"Token spend {moved}: volume {fmt.money(bridge['volume'], currency, signed=True)}, "
                  f"price {fmt.money(bridge['price'], currency, signed=True)}")
     top = max(start, end, *(start + sum(d for _, d in steps[:i]) for i in range(1, 4)))
     ax.set_ylim(0, top * 1.18)  # room for the value labels above the bars
@@ -176,13 +187,18 @@ def unit_cost_vs_volume(history: list[dict]):
     ax.bar(qs, [h["tokens"] / 1e9 for h in history], color=PALETTE[4], label="tokens (billions, left)")
     ax.set_ylabel("billion tokens")
     ax2 = ax.twinx()
-    ax2.plot(qs, [h["unit_cost_per_mtok"] for h in history], color=PALETTE[5], marker="o", lw=2,
-             label="cost per million tokens (right)")
+    # a quarter without tokens has no unit cost: a gap in the line, not a point at zero
+    unit = [float("nan") if h["unit_cost_per_mtok"] is None else h["unit_cost_per_mtok"] for h in history]
+    ax2.plot(qs, unit, color=PALETTE[5], marker="o", lw=2, label="cost per million tokens (right)")
     ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.2f}"))
     ax2.grid(False)
     ax2.set_ylim(bottom=0)
-    first, last = history[0], history[-1]
-    if len(history) < 2:
+    priced = [h for h in history if h["unit_cost_per_mtok"] is not None]
+    first, last = (priced[0], priced[-1]) if priced else (history[0], history[-1])
+    if history[-1]["unit_cost_per_mtok"] is None:
+        ax.set_title(f"No token spend in {history[-1]['quarter']}"
+                     + (f"; ${last['unit_cost_per_mtok']:,.2f} per million tokens in {last['quarter']}" if priced else ""))
+    elif len(priced) < 2:
         ax.set_title(f"${last['unit_cost_per_mtok'] or 0:,.2f} per million tokens in {last['quarter']}")
     else:
         ax.set_title(f"Unit cost {fmt.pct(fmt.change(last['unit_cost_per_mtok'], first['unit_cost_per_mtok']), signed=True)}"
@@ -203,7 +219,8 @@ def provider_shares(providers: list[dict], history: list[dict]):
         ax.text(p["share"] * 100, i, f" {fmt.pct(p['share'])}", va="center", fontsize=7.5)
     ax.set_xlabel("share of AI spend (%)")
     ax.set_xlim(0, max(p["share"] for p in providers) * 130)
-    ax2.plot([h["quarter"] for h in history], [h["hhi"] for h in history], marker="o", color=PALETTE[5])
+    ax2.plot([h["quarter"] for h in history], [float("nan") if h["hhi"] is None else h["hhi"] for h in history],
+             marker="o", color=PALETTE[5])
     ax2.axhline(2500, color=MUTED, ls="--", lw=1)
     ax2.text(len(history) - 1, 2500, "highly concentrated above 2,500", fontsize=7, color=MUTED, va="bottom", ha="right")
     ax2.set_ylabel("HHI (0 to 10,000)")
@@ -225,7 +242,7 @@ def seat_utilisation(seats: list[dict]):
     ax.barh(names, [s["active_users"] for s in seats], color=PALETTE[0], height=0.5, label="active users")
     for i, s in enumerate(seats):
         ax.text(s["licensed_seats"], i, f"  {fmt.pct(s['utilisation'])} used", va="center", fontsize=8)
-    ax.set_xlim(0, max(s["licensed_seats"] for s in seats) * 1.2 if seats else 1)
+    ax.set_xlim(0, max([s["licensed_seats"] for s in seats] + [1]) * 1.2)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
     worst = min(seats, key=lambda s: s["utilisation"] or 0) if seats else None
     if worst:

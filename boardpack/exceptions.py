@@ -28,3 +28,7 @@ class ContractError(BoardpackError):
 
 class ConfigError(BoardpackError):
     """The configuration file is missing, malformed or inconsistent."""
+
+
+class LedgerError(BoardpackError):
+    """The dollar ledger does not balance: money would be lost or made up between the inputs and the pack."""

@@ -36,24 +36,34 @@ def quarter_labels(last: str, n: int) -> list[str]:
     return out
 
 
+def _positive(values: list[float]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(quarter positions, spend) of the positive quarters of the window, and the last quarter's position.
+
+    A quarter without spend has no logarithm and is left out of the fit, but the others keep their
+    positions: [100, 0, 400] is two quarters of doubling, not one of quadrupling.
+    """
+    window = values[-WINDOW:]
+    kept = [(t, v) for t, v in enumerate(window) if v and v > 0]
+    t = np.array([t for t, _ in kept], dtype=float)
+    return t, np.array([v for _, v in kept], dtype=float), len(window) - 1
+
+
 def growth_rate(values: list[float]) -> float:
     """Quarterly growth rate of the log-linear least-squares fit (0 when fewer than two positive values)."""
-    ys = [v for v in values[-WINDOW:] if v and v > 0]
+    t, ys, _ = _positive(values)
     if len(ys) < 2:
         return 0.0
-    t = np.arange(len(ys), dtype=float)
     slope = np.polyfit(t, np.log(ys), 1)[0]
     return float(math.exp(slope) - 1)
 
 
 def fit_level(values: list[float], rate: float) -> float:
     """The fitted level at the last known quarter (the line's end, not the last point: less noise)."""
-    ys = [v for v in values[-WINDOW:] if v and v > 0]
-    if not ys:
+    t, ys, last = _positive(values)
+    if not len(ys):
         return 0.0
-    t = np.arange(len(ys), dtype=float)
     intercept = np.mean(np.log(ys)) - math.log1p(rate) * np.mean(t)
-    return float(math.exp(intercept + math.log1p(rate) * t[-1]))
+    return float(math.exp(intercept + math.log1p(rate) * last))
 
 
 def project(series: dict[str, list[float]], horizon: int = HORIZON) -> dict:

@@ -40,6 +40,10 @@ class Tables:
     checked: set = field(default_factory=set)  # tables whose own suite already ran in an engine
     notes: list = field(default_factory=list)  # what the engine did not check, and why
     input_rows: dict = field(default_factory=dict)  # rows read per table, where the frame is a rollup of them
+    # where every dollar read went (boardpack.ledger), and the money read but not counted; a raw folder's
+    # are made as it is assembled, a spend table's once it is read (steps.validate)
+    ledger: pd.DataFrame | None = None
+    excluded: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
@@ -188,7 +192,7 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
                 unparsed[table] = bad
         origin = {t: data_dir / (t if (data_dir / t).is_dir() else "") for t in TABLES}
         return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report,
-                      checks=assembled.checks)
+                      checks=assembled.checks, ledger=assembled.ledger, excluded=assembled.excluded)
     frames, sources, unparsed, checked = {}, {}, {}, set()
     for table in TABLES:
         path = find_source(data_dir, table)

@@ -528,7 +528,7 @@ def served(entries: list[dict], pdf_sha256: str) -> dict[str, dict]:
 
 def append_log(path: Path, entry: dict, secrets: Iterable[str] = ()) -> None:
     """One JSON line, flushed to disk before the next recipient is tried."""
-    line = redact(json.dumps(entry, ensure_ascii=False), secrets)
+    line = redact(json.dumps(entry, ensure_ascii=False, allow_nan=False), secrets)  # strict JSON: no bare NaN
     with open(path, "a", encoding="utf-8") as f:
         f.write(line + "\n")
         f.flush()

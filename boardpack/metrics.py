@@ -2,6 +2,11 @@
 
 Pure functions: DataFrames of one quarter in, numbers or DataFrames out, no I/O. `quarter_metrics`
 assembles them into the structure of `metrics.json`.
+
+A metric without a basis is None, never a made-up 0: workload fit, unit cost and the open-weight share of
+a quarter without token spend, the value multiple of a quarter without outcomes, the portable share without
+a use-case register. `metrics.json` says why under `no_basis` (metric -> reason, in the words the pages
+print), and such a metric has no status (`rag` None): it is neither on track nor off it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,12 @@ from .quarters import Quarter
 from .schema import TIER_RANK
 
 MEASURED_OR_ESTIMATED = ("measured", "estimated")
+NO_TOKENS = "no token spend this quarter"
+NO_OUTCOMES = "no outcomes recorded"
+NO_REGISTER = "no use-case register"
+NO_TIER = "no token spend on a use case with a required tier"
+# The metrics that rest on token spend: none of them has a basis in a quarter without it
+TOKEN_METRICS = ("workload_fit", "retiering_savings", "open_weight_share", "unit_cost_per_mtok")
 HEADLINE_KEYS = (
     "spend", "value", "value_low", "value_high", "value_multiple", "unattributed_spend_share", "token_spend",
     "overprovisioned_spend", "workload_fit", "retiering_savings", "idle_seat_cost", "portable_spend_share",
@@ -49,7 +60,7 @@ def value_metrics(spend: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
         "value_low": float(outcomes.loc[graded == "measured", "ValueLow"].sum()),
         "value_high": float(outcomes["ValueHigh"].sum()),
         "assumed_value": float(outcomes.loc[graded == "assumed", "ValueBase"].sum()),
-        "value_multiple": _ratio(value, total),
+        "value_multiple": _ratio(value, total) if len(outcomes) else None,
         "net_value": value - total,
         "unattributed_spend": float(spend.loc[~attributed, "EffectiveCost"].sum()),
         "unattributed_spend_share": _ratio(spend.loc[~attributed, "EffectiveCost"].sum(), total),
@@ -70,27 +81,40 @@ def quadrant(stage: str, spend: float, evidenced_value: float, multiple: float |
 def use_case_table(spend: pd.DataFrame, outcomes: pd.DataFrame, use_cases: pd.DataFrame, target: float) -> pd.DataFrame:
     """One row per use case with spend or outcomes this quarter: spend, value, multiple, evidence mix, quadrant."""
     spend_by = spend.groupby("x_UseCaseId")["EffectiveCost"].sum()
-    value_by = outcomes.pivot_table(index="UseCaseId", columns="Evidence", values="ValueBase", aggfunc="sum")
+    value_by = (outcomes.groupby(["UseCaseId", "Evidence"])["ValueBase"].sum().unstack("Evidence")
+                if len(outcomes) else pd.DataFrame(index=pd.Index([], name="UseCaseId")))
     value_by = value_by.reindex(columns=["measured", "estimated", "assumed"], fill_value=0.0).fillna(0.0)
     ids = sorted(set(spend_by.index) | set(value_by.index))
+    if not ids:
+        return pd.DataFrame(columns=USE_CASE_COLUMNS)
     table = use_cases.set_index("UseCaseId").reindex(ids)
     rows = []
     for uc in ids:
         s = float(spend_by.get(uc, 0.0))
         mix = value_by.loc[uc] if uc in value_by.index else pd.Series(0.0, index=value_by.columns)
         v = float(mix["measured"] + mix["estimated"])
-        multiple = _ratio(v, s)
+        # no outcome row for the use case this quarter: no basis for a multiple, as for the headline one
+        multiple = _ratio(v, s) if uc in value_by.index else None
         stage = table.at[uc, "Stage"]
         rows.append({
-            "use_case": uc, "name": table.at[uc, "Name"], "business_unit": table.at[uc, "BusinessUnit"],
+            # a use case tagged on spend but missing from the register is shown by its id
+            "use_case": uc, "name": table.at[uc, "Name"] if isinstance(table.at[uc, "Name"], str) else uc,
+            "business_unit": table.at[uc, "BusinessUnit"],
             "owner": table.at[uc, "Owner"], "stage": stage, "required_tier": table.at[uc, "RequiredTier"],
-            "portable": bool(table.at[uc, "Portable"]), "fallback": table.at[uc, "FallbackProvider"],
+            # a use case missing from the register (NaN) is not known to be portable
+            "portable": bool(table.at[uc, "Portable"] == True),  # noqa: E712
+            "fallback": table.at[uc, "FallbackProvider"],
             "spend": s, "value": v,
             "value_measured": float(mix["measured"]), "value_estimated": float(mix["estimated"]),
             "value_assumed": float(mix["assumed"]), "multiple": multiple,
             "evidence": _evidence_label(mix), "quadrant": quadrant(stage, s, v, multiple, target),
         })
     return pd.DataFrame(rows).sort_values("spend", ascending=False, ignore_index=True)
+
+
+USE_CASE_COLUMNS = ["use_case", "name", "business_unit", "owner", "stage", "required_tier", "portable", "fallback",
+                    "spend", "value", "value_measured", "value_estimated", "value_assumed", "multiple", "evidence",
+                    "quadrant"]
 
 
 def _evidence_label(mix: pd.Series) -> str:
@@ -117,7 +141,9 @@ def tiered_tokens(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataF
     tiers = models.set_index("Model")["Tier"]
     required = use_cases.set_index("UseCaseId")["RequiredTier"]
     out = tokens.assign(ModelTier=tokens["x_Model"].map(tiers), RequiredTier=tokens["x_UseCaseId"].map(required))
-    out["overprovisioned"] = out["ModelTier"].map(TIER_RANK) > out["RequiredTier"].map(TIER_RANK)
+    # as numbers: a tier that maps to nothing (no row in the register) stays NaN, never over-provisioned
+    out["overprovisioned"] = (out["ModelTier"].map(TIER_RANK).astype(float)
+                              > out["RequiredTier"].map(TIER_RANK).astype(float))
     return out
 
 
@@ -140,9 +166,12 @@ def workload_fit(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFr
     token_spend = float(rows["EffectiveCost"].sum())
     overprovisioned = float(over["EffectiveCost"].sum())
     savings = float((over["EffectiveCost"] - retiering_cost(over, models, reference_models)).sum()) if len(over) else 0.0
-    fit = 1 - overprovisioned / token_spend if token_spend else None
+    # Fit is judged only where a use case says what tier the work needs: with none, there is nothing to judge
+    # (an unattributed quarter would otherwise read as a perfect fit).
+    assessed = float(rows.loc[rows["RequiredTier"].notna() & rows["ModelTier"].notna(), "EffectiveCost"].sum())
+    fit = 1 - overprovisioned / token_spend if token_spend and assessed else None
     return {"token_spend": token_spend, "overprovisioned_spend": overprovisioned, "workload_fit": fit,
-            "retiering_savings": savings}
+            "retiering_savings": savings, "assessed_token_spend": assessed}
 
 
 def retiering_table(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> pd.DataFrame:
@@ -202,7 +231,9 @@ def flexibility(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFra
     open_models = set(models.loc[models["OpenWeights"] == True, "Model"])  # noqa: E712
     token_spend = tokens["EffectiveCost"].sum()
     return {
-        "portable_spend_share": _ratio(spend.loc[spend["x_UseCaseId"].isin(portable_ids), "EffectiveCost"].sum(), total),
+        # without a register nothing is known to be portable, which is not the same as nothing being portable
+        "portable_spend_share": _ratio(spend.loc[spend["x_UseCaseId"].isin(portable_ids), "EffectiveCost"].sum(), total)
+        if len(use_cases) else None,
         "hhi": float((shares.mul(100) ** 2).sum()) if total else None,
         "top_provider": shares.index[0] if len(shares) else None,
         "top_provider_share": float(shares.iloc[0]) if len(shares) else None,
@@ -268,6 +299,7 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
     seats = in_quarter(tables["seats"], "Month", quarter)
     out = {"quarter": str(quarter)}
     out |= value_metrics(spend, outcomes)
+    out["outcome_rows"] = len(outcomes)
     out |= workload_fit(spend, tables["use_cases"], tables["models"], reference_models)
     seat = seat_utilisation(seats, spend)
     out["idle_seat_cost"] = float(seat["idle_seat_cost"].sum())
@@ -297,10 +329,14 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     metrics = {"quarter": str(quarter), "currency": currency, "status": status}
     metrics |= {k: current[k] for k in HEADLINE_KEYS}
     metrics |= {k: current[k] for k in current if k not in HEADLINE_KEYS and k != "quarter"}
-    metrics["bridge"] = jevons_bridge(in_quarter(spend, "ChargePeriodStart", prev_q), spend_q) if has_previous else None
+    both_without_tokens = has_previous and not current["token_spend"] and not previous["token_spend"]
+    metrics["bridge"] = (jevons_bridge(in_quarter(spend, "ChargePeriodStart", prev_q), spend_q)
+                         if has_previous and not both_without_tokens else None)
     metrics["previous"] = ({"quarter": str(prev_q)} | {k: previous[k] for k in HEADLINE_KEYS}) if previous else None
     metrics["targets"] = dict(targets)
-    metrics["rag"] = {k: rag(current[k], targets[k]) for k in ("value_multiple", "workload_fit", "portable_spend_share")}
+    metrics["no_basis"] = no_basis(current, tables["use_cases"], both_without_tokens)
+    metrics["rag"] = {k: None if k in metrics["no_basis"] else rag(current[k], targets[k])
+                      for k in ("value_multiple", "workload_fit", "portable_spend_share")}
     metrics["use_cases"] = _records(ucs)
     metrics["retiering"] = _records(retiering_table(spend_q, tables["use_cases"], tables["models"], reference_models))
     metrics["seats"] = _records(seat_utilisation(seats_q, spend_q))
@@ -316,6 +352,23 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     metrics["forecast"] = forecast.forecast(history, modality_history, current["retiering_savings"],
                                             current["idle_seat_cost"], scenarios or {})
     return metrics
+
+
+def no_basis(current: dict, use_cases: pd.DataFrame, both_without_tokens: bool) -> dict:
+    """Metric -> why it has no number this quarter (see the module docstring)."""
+    out = {}
+    if not current["token_spend"]:
+        out |= dict.fromkeys(TOKEN_METRICS, NO_TOKENS)
+    elif current["workload_fit"] is None:
+        out |= dict.fromkeys(("workload_fit", "retiering_savings"),
+                             NO_REGISTER if not len(use_cases) else NO_TIER)
+    if both_without_tokens:
+        out["bridge"] = "no token spend this quarter or last"
+    if not current["outcome_rows"]:
+        out["value_multiple"] = NO_OUTCOMES
+    if not len(use_cases):
+        out["portable_spend_share"] = NO_REGISTER
+    return out
 
 
 def _quarters(spend: pd.DataFrame) -> list[Quarter]:

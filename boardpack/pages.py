@@ -15,6 +15,7 @@ from IPython.display import HTML
 
 from . import charts, fmt
 from .config import ROOT, Config
+from .metrics import NO_TOKENS
 
 PAGES_DIR = ROOT / "templates" / "pages"
 QUADRANT_MEANING = {
@@ -29,7 +30,7 @@ SECTIONS = (
     ("value", "Value: what the spend returns"),
     ("workload-fit", "Workload fit: the right model for the work"),
     ("flexibility", "Flexibility: exposure to lock-in and to consumption pricing"),
-    ("spend-dynamics", "Spend dynamics: cheaper tokens, used far more"),
+    ("spend-dynamics", "Spend dynamics: volume, mix and price of token spend"),
     ("outlook", "Outlook: forecast and scenarios"),
     ("use-cases", "Appendix A: use cases"),
     ("data-confidence", "Appendix B: data confidence"),
@@ -55,6 +56,11 @@ def _page(name: str, **context) -> HTML:
     return HTML(_env().get_template(f"{name}.html.j2").render(titles=TITLES, **context))
 
 
+def _text(value) -> str:
+    """A table cell's text; an empty value is a dash, never "None"."""
+    return "—" if value is None or value != value else str(value)
+
+
 def chart(fig, caption: str, alt: str) -> str:
     """A figure as inline SVG with a caption and alt text."""
     svg = charts.to_svg(fig).replace("<svg", f'<svg role="img" aria-label="{escape(alt)}"', 1)
@@ -68,6 +74,8 @@ def load(output_dir: str | Path) -> dict:
            for name in ("metrics", "validation", "provenance")}
     sources = out / "sources.json"  # only for raw data folders
     run["sources"] = json.loads(sources.read_text(encoding="utf-8")) if sources.exists() else None
+    ledger = out / "ledger.json"
+    run["ledger"] = json.loads(ledger.read_text(encoding="utf-8")) if ledger.exists() else None
     return run
 
 
@@ -78,12 +86,19 @@ def kpi(m: dict, key: str, formatter) -> dict:
         delta_text = "n/a" if delta is None else f"{'+' if delta >= 0 else '−'}{abs(delta):.2f}×"
     else:
         delta_text = fmt.points(delta)
+    missing = m[key] is None  # no basis this quarter: the tile gives the reason in place of a number
     return {"label": {"value_multiple": "Value multiple", "workload_fit": "Workload fit",
                       "portable_spend_share": "Portable spend"}[key],
-            "value": formatter(m[key]), "target": formatter(m["targets"][key]), "rag": m["rag"][key],
+            "value": _no_basis(m, key) if missing else formatter(m[key]), "missing": missing,
+            "target": formatter(m["targets"][key]), "rag": m["rag"][key],
             "arrow": fmt.arrow(delta), "delta": delta_text,
             "previous_quarter": (m.get("previous") or {}).get("quarter"),
             "meaning": KPI_MEANING[key].format(cur=m["currency"])}
+
+
+def _no_basis(m: dict, key: str) -> str:
+    """Why a metric has no number this quarter, in the words of metrics.json (`no_basis`)."""
+    return (m.get("no_basis") or {}).get(key, "not measured this quarter")
 
 
 def headlines(m: dict) -> list[str]:
@@ -91,32 +106,56 @@ def headlines(m: dict) -> list[str]:
     cur, prev = m["currency"], m.get("previous") or {}
     out = []
     spend_change = fmt.change(m["spend"], prev.get("spend"))
-    out.append(f"AI spend was {fmt.money(m['spend'], cur)} in {m['quarter']}"
-               + (f" ({fmt.pct(spend_change, signed=True)} on {prev['quarter']})" if spend_change is not None else "")
-               + f"; evidenced value was {fmt.money(m['value'], cur)}, a value multiple of "
-               f"{fmt.multiple(m['value_multiple'])} against a target of {fmt.multiple(m['targets']['value_multiple'])}.")
+    spent = (f"AI spend was {fmt.money(m['spend'], cur)} in {m['quarter']}"
+             + (f" ({fmt.pct(spend_change, signed=True)} on {prev['quarter']})" if spend_change is not None else ""))
+    target = fmt.multiple(m["targets"]["value_multiple"])
+    if m["value_multiple"] is None:
+        out.append(f"{spent}; {_no_basis(m, 'value_multiple')}, so there is no value multiple to set against the "
+                   f"target of {target}.")
+    else:
+        out.append(f"{spent}; evidenced value was {fmt.money(m['value'], cur)}, a value multiple of "
+                   f"{fmt.multiple(m['value_multiple'])} against a target of {target}.")
     b = m.get("bridge")
-    if b and b.get("previous_unit_cost_per_mtok"):
+    if b and b.get("previous_unit_cost_per_mtok") and b.get("unit_cost_per_mtok"):
         unit = fmt.change(b["unit_cost_per_mtok"], b["previous_unit_cost_per_mtok"])
         vol = fmt.change(b["tokens"], b["previous_tokens"])
         tok = fmt.change(b["token_spend"], b["previous_token_spend"])
+        # the finding is stated only where the numbers make it
+        jevons = ": cheaper tokens, used far more" if unit is not None and tok is not None and unit < 0 < tok else ""
         out.append(f"Unit cost per million tokens {fmt.pct(unit, signed=True)}, token volume "
-                   f"{fmt.pct(vol, signed=True)}, token spend {fmt.pct(tok, signed=True)}: cheaper tokens, "
-                   f"used far more.")
-    biggest = max(m["retiering"], key=lambda r: r["savings"]) if m["retiering"] else None
-    names = {u["use_case"]: u["name"] for u in m["use_cases"]}
-    out.append(f"Right-sizing is worth {fmt.money(m['rightsizing_opportunity'], cur)} a quarter "
-               f"({fmt.money(m['rightsizing_opportunity'] * 4, cur)} a year): "
-               f"{fmt.money(m['retiering_savings'], cur)} from re-tiering models and "
-               f"{fmt.money(m['idle_seat_cost'], cur)} of idle seats"
-               + (f"; the biggest single saving is {names.get(biggest['use_case'], biggest['use_case'])} moving from "
-                  f"{biggest['model']} to {biggest['reference_model']} ({fmt.money(biggest['savings'], cur)})."
-                  if biggest else "."))
+                   f"{fmt.pct(vol, signed=True)}, token spend {fmt.pct(tok, signed=True)}{jevons}.")
+    elif b and not m["token_spend"]:
+        out.append(f"There was {NO_TOKENS}, against {fmt.money(b['previous_token_spend'], cur)} in {prev['quarter']}.")
+    out.append(_rightsizing(m))
     out.append(f"{fmt.pct(m['unattributed_spend_share'])} of spend has no evidence of value "
                f"(no use case, or no outcome recorded this quarter).")
-    out.append(f"{fmt.pct(m['portable_spend_share'])} of spend could switch provider; "
-               f"{m['top_provider']} holds {fmt.pct(m['top_provider_share'])} (HHI {m['hhi']:,.0f}).")
+    concentration = f"{m['top_provider']} holds {fmt.pct(m['top_provider_share'])} (HHI {m['hhi']:,.0f})"
+    if m["portable_spend_share"] is None:
+        out.append(f"Portability has no basis ({_no_basis(m, 'portable_spend_share')}); {concentration}.")
+    else:
+        out.append(f"{fmt.pct(m['portable_spend_share'])} of spend could switch provider; {concentration}.")
     return out
+
+
+def _rightsizing(m: dict) -> str:
+    """The right-sizing headline: re-tiering and idle seats, each said to have no basis where it has none."""
+    cur = m["currency"]
+    worth = m["rightsizing_opportunity"]
+    a_year = f"{fmt.money(worth, cur)} a quarter ({fmt.money(worth * 4, cur)} a year)"
+    # why re-tiering has no basis, if it has none: no token spend, or no use case saying what tier it needs
+    no_retiering = NO_TOKENS if not m["token_spend"] else (m.get("no_basis") or {}).get("retiering_savings")
+    if no_retiering and not m["seats"]:
+        return f"Right-sizing has no basis: {no_retiering} to re-tier, and no seat report to find idle seats in."
+    if no_retiering:
+        return f"Right-sizing is worth {a_year}: all of it idle seats, with {no_retiering} to re-tier."
+    biggest = max(m["retiering"], key=lambda r: r["savings"]) if m["retiering"] else None
+    names = {u["use_case"]: u["name"] for u in m["use_cases"]}
+    return (f"Right-sizing is worth {a_year}: "
+            f"{fmt.money(m['retiering_savings'], cur)} from re-tiering models and "
+            f"{fmt.money(m['idle_seat_cost'], cur)} of idle seats"
+            + (f"; the biggest single saving is {names.get(biggest['use_case'], biggest['use_case'])} moving from "
+               f"{biggest['model']} to {biggest['reference_model']} ({fmt.money(biggest['savings'], cur)})."
+               if biggest else "."))
 
 
 def table(rows: list[dict], columns: dict[str, tuple[str, callable]], numeric: set[str] = frozenset()) -> str:
@@ -155,9 +194,12 @@ def executive_summary(m: dict) -> HTML:
     cur = m["currency"]
     tiles = [kpi(m, "value_multiple", fmt.multiple), kpi(m, "workload_fit", fmt.pct),
              kpi(m, "portable_spend_share", fmt.pct)]
+    valued = any(h["value"] or h["value_high"] or h.get("assumed_value") for h in m["history"])
     figure = chart(charts.value_vs_spend(m["history"], cur),
-                   "AI spend and evidenced value by quarter; whiskers show the value range.",
-                   "Bar chart of AI spend and evidenced value for each quarter.")
+                   "AI spend and evidenced value by quarter; whiskers show the value range." if valued
+                   else "AI spend by quarter; no quarter in the data has an outcome recorded.",
+                   "Bar chart of AI spend and evidenced value for each quarter." if valued
+                   else "Bar chart of AI spend for each quarter.")
     return _page("summary", m=m, tiles=tiles, headlines=headlines(m), figure=figure)
 
 
@@ -166,14 +208,23 @@ def value_page(m: dict) -> HTML:
     ucs = m["use_cases"]
     figure = chart(charts.quadrant_scatter(ucs, target, cur),
                    "Each use case by spend (log scale) and value multiple; size is spend.",
-                   "Scatter of use cases by spend and value multiple, grouped into scale, fix, prove and retire.")
+                   "Scatter of use cases by spend and value multiple, grouped into scale, fix, prove and retire."
+                   ) if ucs else ""
     money = lambda v: fmt.money(v, cur)  # noqa: E731
-    rows = table(ucs, {"name": ("Use case", str), "business_unit": ("Business unit", str),
-                       "spend": ("Spend", money), "value": ("Value", money),
-                       "multiple": ("Multiple", fmt.multiple), "evidence": ("Evidence", str),
-                       "quadrant": ("Quadrant", str)}, numeric={"spend", "value", "multiple"})
+    rows = table([dict(u, multiple=_multiple(u)) for u in ucs],
+                 {"name": ("Use case", _text), "business_unit": ("Business unit", _text), "spend": ("Spend", money),
+                  "value": ("Value", money), "multiple": ("Multiple", _text), "evidence": ("Evidence", _text),
+                  "quadrant": ("Quadrant", _text)}, numeric={"spend", "value", "multiple"})
     counts = {q: sum(u["quadrant"] == q for u in ucs) for q in QUADRANT_MEANING}
-    return _page("value", m=m, figure=figure, table=rows, counts=counts, meaning=QUADRANT_MEANING)
+    return _page("value", m=m, figure=figure, table=rows, counts=counts, meaning=QUADRANT_MEANING,
+                 why=m.get("no_basis") or {})
+
+
+def _multiple(u: dict) -> str:
+    """A use case's multiple, or why it has none: no outcome recorded, or no spend to divide by."""
+    if u["multiple"] is not None:
+        return fmt.multiple(u["multiple"])
+    return "no outcomes" if u["evidence"] == "none" else "no spend"
 
 
 def workload_page(m: dict) -> HTML:
@@ -182,19 +233,21 @@ def workload_page(m: dict) -> HTML:
     money = lambda v: fmt.money(v, cur)  # noqa: E731
     figure = chart(charts.overprovisioned(m["retiering"], names, cur),
                    "Over-provisioned token spend by use case: the saving and the cost on the right tier.",
-                   "Horizontal bars of over-provisioned spend by use case, split into saving and remaining cost.")
+                   "Horizontal bars of over-provisioned spend by use case, split into saving and remaining cost."
+                   ) if m["retiering"] else ""
     top = [dict(r, name=names.get(r["use_case"], r["use_case"])) for r in m["retiering"][:8]]
-    retier = table(top, {"name": ("Use case", str), "model": ("Model now", str), "model_tier": ("Tier", str),
-                         "required_tier": ("Needs", str), "reference_model": ("Move to", str),
+    retier = table(top, {"name": ("Use case", _text), "model": ("Model now", _text), "model_tier": ("Tier", _text),
+                         "required_tier": ("Needs", _text), "reference_model": ("Move to", _text),
                          "spend": ("Spend", money), "savings": ("Saving", money)}, numeric={"spend", "savings"})
-    seats = table(m["seats"], {"product": ("Product", str), "licensed_seats": ("Licensed seats", fmt.number),
+    seats = table(m["seats"], {"product": ("Product", _text), "licensed_seats": ("Licensed seats", fmt.number),
                                "active_users": ("Active users", fmt.number),
                                "utilisation": ("Utilisation", fmt.pct), "seat_cost": ("Seat cost", money),
                                "idle_seat_cost": ("Idle cost", money)},
                   numeric={"licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"})
     seat_fig = chart(charts.seat_utilisation(m["seats"]), "Average licensed seats and active users per month.",
                      "Bars comparing licensed seats with active users for each seat product.") if m["seats"] else ""
-    return _page("workload", m=m, figure=figure, retier=retier, seats=seats, seat_figure=seat_fig)
+    return _page("workload", m=m, figure=figure, retier=retier, seats=seats, seat_figure=seat_fig,
+                 why=m.get("no_basis") or {})
 
 
 def flexibility_page(m: dict) -> HTML:
@@ -205,9 +258,9 @@ def flexibility_page(m: dict) -> HTML:
     total = m["spend"] or 1
     modality = [{"modality": k.replace("_", " "), "spend": v, "share": v / total} for k, v in
                 sorted(m["modality"].items(), key=lambda kv: -kv[1])]
-    mix = table(modality, {"modality": ("Pricing model", str), "spend": ("Spend", lambda v: fmt.money(v, cur)),
+    mix = table(modality, {"modality": ("Pricing model", _text), "spend": ("Spend", lambda v: fmt.money(v, cur)),
                            "share": ("Share", fmt.pct)}, numeric={"spend", "share"})
-    return _page("flexibility", m=m, figure=figure, mix=mix)
+    return _page("flexibility", m=m, figure=figure, mix=mix, why=m.get("no_basis") or {})
 
 
 def dynamics_page(m: dict) -> HTML:
@@ -218,8 +271,9 @@ def dynamics_page(m: dict) -> HTML:
                       "Waterfall from last quarter's token spend to this quarter's through volume, mix and price."
                       ) if b else ""
     trend = chart(charts.unit_cost_vs_volume(m["history"]), "Token volume (bars) and unit cost per million tokens (line).",
-                  "Bars of token volume per quarter with a line of cost per million tokens.")
-    return _page("dynamics", m=m, b=b, waterfall=waterfall, trend=trend)
+                  "Bars of token volume per quarter with a line of cost per million tokens."
+                  ) if any(h["tokens"] for h in m["history"]) else ""
+    return _page("dynamics", m=m, b=b, waterfall=waterfall, trend=trend, why=m.get("no_basis") or {})
 
 
 def outlook_page(m: dict) -> HTML:
@@ -232,18 +286,32 @@ def outlook_page(m: dict) -> HTML:
     money = lambda v: fmt.money(v, cur)  # noqa: E731
     rows = [{"name": "Trend forecast", **{q: v for q, v in zip(fc["quarters"], fc["base"])}}]
     rows += [{"name": sc["label"], **{q: v for q, v in zip(fc["quarters"], sc["spend"])}} for sc in fc["scenarios"].values()]
-    paths = table(rows, {"name": ("Path", str), **{q: (q, money) for q in fc["quarters"]}}, numeric=set(fc["quarters"]))
-    tests = table(fc["backtest"], {"quarter": ("Quarter", str), "actual": ("Actual", money),
+    paths = table(rows, {"name": ("Path", _text), **{q: (q, money) for q in fc["quarters"]}}, numeric=set(fc["quarters"]))
+    tests = table(fc["backtest"], {"quarter": ("Quarter", _text), "actual": ("Actual", money),
                                    "forecast": ("Forecast", money), "abs_pct_error": ("Error", fmt.pct)},
                   numeric={"actual", "forecast", "abs_pct_error"})
     assumptions = [(sc["label"], [_assumption(k, v, m) for k, v in sc["assumptions"].items()])
                    for sc in fc["scenarios"].values()]
-    return _page("outlook", m=m, fc=fc, figure=figure, paths=paths, tests=tests, assumptions=assumptions)
+    return _page("outlook", m=m, fc=fc, figure=figure, paths=paths, tests=tests, assumptions=assumptions,
+                 trends=_trends(fc))
+
+
+# The kinds of spend the forecast projects one by one, as the outlook page names them
+KINDS = {"api_tokens": "tokens", "seat_licence": "seats", "self_hosted": "self-hosted", "platform": "platform"}
+
+
+def _trends(fc: dict) -> str:
+    """Each kind of spend with its quarterly trend; tokens are said to have none when there is no token part."""
+    text = ", ".join(f"{label} {fmt.pct(fc['growth'][kind])}" for kind, label in KINDS.items() if kind in fc["growth"])
+    text = f"{text} a quarter" if text else ""
+    if "api_tokens" not in fc["growth"]:
+        text = f"tokens: {NO_TOKENS}" + (f"; {text}" if text else "")
+    return text
 
 
 def _assumption(key: str, value: float, m: dict) -> str:
     cur = m["currency"]
-    return {
+    text = {
         "usage_growth": f"token volume grows {fmt.pct(value, signed=True)} a quarter on top of the trend, compounding",
         "price_change": f"token prices change by {fmt.pct(value, signed=True)} from {m['forecast']['quarters'][0]} on",
         "retiering_adopted": f"{fmt.pct(value)} of this quarter's re-tiering saving "
@@ -251,6 +319,14 @@ def _assumption(key: str, value: float, m: dict) -> str:
         "idle_seats_reallocated": f"{fmt.pct(value)} of this quarter's idle-seat cost "
                                   f"({fmt.money(m['idle_seat_cost'], cur)}) removed every quarter",
     }[key]
+    # an assumption with nothing to act on changes nothing: say so, rather than imply an effect
+    if key in ("usage_growth", "price_change") and "api_tokens" not in m["forecast"].get("parts", {}):
+        text += f" (no effect: {NO_TOKENS})"
+    elif key == "retiering_adopted" and not m["retiering_savings"]:
+        text += f" (no effect: {NO_TOKENS if not m['token_spend'] else 'nothing to re-tier'})"
+    elif key == "idle_seats_reallocated" and not m["idle_seat_cost"]:
+        text += f" (no effect: {'no idle seats' if m['seats'] else 'no seat report this quarter'})"
+    return text
 
 
 def use_case_appendix(m: dict) -> HTML:
@@ -262,19 +338,21 @@ def use_case_appendix(m: dict) -> HTML:
     rows = []
     for u in sorted(m["use_cases"], key=lambda u: u["use_case"]):
         fit = (f"over-provisioned: {fmt.money(over[u['use_case']], cur)}" if u["use_case"] in over
-               else f"fits ({u['required_tier']})")
+               else f"fits ({u['required_tier']})" if u["required_tier"] else "not in the register")
         rows.append({**u, "fit": fit, "value_text": f"{fmt.money(u['value'], cur)} ({u['evidence']})",
+                     "multiple_text": _multiple(u),
                      "portability": (f"portable → {u['fallback']}" if u.get("fallback") else "portable")
-                     if u["portable"] else "locked in"})
-    body = table(rows, {"use_case": ("Id", str), "name": ("Use case", str), "owner": ("Owner", str),
-                        "stage": ("Stage", str), "spend": ("Spend", lambda v: fmt.money(v, cur)),
-                        "value_text": ("Value (evidence)", str), "multiple": ("Multiple", fmt.multiple),
-                        "quadrant": ("Quadrant", str), "fit": ("Tier fit", str), "portability": ("Portability", str)},
-                 numeric={"spend", "multiple"})
+                     if u["portable"] else "locked in" if u["stage"] else "not in the register"})
+    body = table(rows, {"use_case": ("Id", _text), "name": ("Use case", _text), "owner": ("Owner", _text),
+                        "stage": ("Stage", _text), "spend": ("Spend", lambda v: fmt.money(v, cur)),
+                        "value_text": ("Value (evidence)", _text), "multiple_text": ("Multiple", _text),
+                        "quadrant": ("Quadrant", _text), "fit": ("Tier fit", _text), "portability": ("Portability", _text)},
+                 numeric={"spend", "multiple_text"})
     return _page("use_cases", m=m, table=body)
 
 
-def appendix(m: dict, validation: dict, provenance: dict, cfg: Config, sources: dict | None = None) -> HTML:
+def appendix(m: dict, validation: dict, provenance: dict, cfg: Config, sources: dict | None = None,
+             ledger: dict | None = None) -> HTML:
     failed = [c for c in validation["checks"] if not c["success"]]
     by_table = {}
     for c in validation["checks"]:
@@ -284,7 +362,31 @@ def appendix(m: dict, validation: dict, provenance: dict, cfg: Config, sources: 
         t["warnings"] += (not c["success"]) and c["severity"] == "warning"
     return _page("appendix", m=m, v=validation, failed=failed, tables=list(by_table.values()),
                  prov=provenance, cfg=cfg, cov=validation.get("coverage", {}), sources=sources,
-                 recon=_quarter_rows(sources, m) if sources else [])
+                 recon=_quarter_rows(sources, m) if sources else [], ledger=ledger_rows(ledger, m),
+                 dropped=[d for d in (ledger or {}).get("not_ai_services", []) if d["quarter"] == m["quarter"]][:5])
+
+
+def ledger_rows(ledger: dict | None, m: dict) -> list[dict]:
+    """The dollar ledger of the quarter (and the one before) per source and currency, with each quarter's total."""
+    if not ledger:
+        return []
+    quarters = [q for q in ((m.get("previous") or {}).get("quarter"), m["quarter"]) if q]
+    money = ("read", "estimated", "counted", "not_ai", "superseded", "counted_reporting")
+    out = []
+    for q in quarters:
+        rows = [r for r in ledger["rows"] if r["quarter"] == q]
+        by = {}
+        for r in rows:
+            line = by.setdefault((r["source"], r["currency"]), {"quarter": q, "source": r["source"],
+                                                                 "currency": r["currency"], "files": 0,
+                                                                 **{k: 0.0 for k in money}})
+            line["files"] += 1
+            for k in money:
+                line[k] += r[k]
+        out += sorted(by.values(), key=lambda r: -r["counted_reporting"])
+        out.append({"quarter": q, "source": "total", "currency": ledger["currency"], "files": len(rows),
+                    "total": True, "counted_reporting": sum(r["counted_reporting"] for r in rows)})
+    return out
 
 
 def _quarter_rows(sources: dict, m: dict) -> list[dict]:

@@ -56,6 +56,8 @@ def collect(tables: Tables, contracts: dict, cfg: Config, parameters: dict) -> d
         "contracts": {name: {"version": c.version, "file": c.path.name, "sha256": sha256(c.path)}
                       for name, c in contracts.items()},
         "price_catalog": prices.catalog_version(),
+        # which charges counted as AI spend: the catalog applies to raw folders (a spend table is AI spend)
+        "ai_catalog": (tables.report or {}).get("ai_catalog") or "not used: the spend table is AI spend as given",
         "config": {"path": str(config_path) if config_path else None,
                    "sha256": sha256(config_path) if config_path and config_path.exists() else None,
                    **{k: v for k, v in cfg.as_dict().items() if k != "path"}},

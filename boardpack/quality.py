@@ -7,21 +7,23 @@ from pathlib import Path
 import jinja2
 
 from . import fmt
+from .contracts import shown
 from .config import ROOT
 
 TEMPLATE = ROOT / "templates" / "data-quality.html.j2"
 
 
 def render_quality(validation: dict, provenance: dict, company: str, path: str | Path,
-                   sources: dict | None = None) -> Path:
+                   sources: dict | None = None, ledger: dict | None = None) -> Path:
     """Write data-quality.html: self-contained, no scripts, no external assets."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=fmt.pct)
+    env.filters.update(pct=fmt.pct, money_exact=fmt.money_exact, sample=shown)
     env.globals["zip"] = zip
     checks = sorted(validation["checks"], key=lambda c: (c["success"], c["severity"] != "critical", c["table"]))
     html = env.get_template(TEMPLATE.name).render(v=validation, checks=checks, prov=provenance, company=company,
-                                                  sources=sources)
+                                                  sources=sources, ledger=ledger)
     path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path
+

@@ -18,12 +18,12 @@ from __future__ import annotations
 import fnmatch
 import importlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from . import prices
+from . import ai_catalog, ledger, prices
 from .adapters import SOURCES, Settings, SourceData, empty_usage
 from .exceptions import ContractError, InputError
 from .schema import COLUMNS, TIERS
@@ -41,6 +41,8 @@ class Assembled:
     files: list[Path]
     report: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)  # contract checks the sources ran on their own inputs
+    ledger: pd.DataFrame | None = None  # boardpack.ledger rows: where every dollar read went
+    excluded: pd.DataFrame | None = None  # money read but not counted (adapters.EXCLUDED_COLUMNS)
 
 
 def is_raw(data_dir: Path) -> bool:
@@ -106,26 +108,89 @@ def unmapped(spend: pd.DataFrame) -> pd.DataFrame:
 
 # --- 3. source of truth --------------------------------------------------------------------------------
 
-def choose_truth(spend: pd.DataFrame, configured: dict[str, str]) -> dict[tuple[str, str], str]:
-    """(provider, spend modality) -> the source whose cost counts.
+# Provider names as the clouds' FOCUS exports write them; other sources' spellings are mapped to these, so
+# that one provider's spend from two sources meets in one source-of-truth decision.
+PROVIDER_NAMES = {"amazon web services": "AWS", "amazon": "AWS", "aws": "AWS", "microsoft azure": "Microsoft",
+                  "azure": "Microsoft", "microsoft": "Microsoft", "google": "Google Cloud", "gcp": "Google Cloud",
+                  "google cloud platform": "Google Cloud", "google cloud": "Google Cloud",
+                  "oracle cloud infrastructure": "Oracle", "oci": "Oracle", "oracle": "Oracle"}
 
-    Per modality, so that a provider's seats (a seat report) and its API tokens (a cloud bill) both count,
-    while two sources of the same provider's token spend (a cost API and a gateway log) never do.
+
+def canonical_providers(*frames: pd.DataFrame | None) -> tuple[list, int]:
+    """Each frame with ProviderName spelled as PROVIDER_NAMES says; and how many rows were renamed."""
+    out, renamed = [], 0
+    for frame in frames:
+        if frame is None or frame.empty:
+            out.append(frame)
+            continue
+        names = frame["ProviderName"].map(lambda p: PROVIDER_NAMES.get(p.strip().lower(), p)
+                                          if isinstance(p, str) else p)
+        changed = names.ne(frame["ProviderName"]) & frame["ProviderName"].notna()
+        renamed += int(changed.sum())
+        out.append(frame.assign(ProviderName=names) if changed.any() else frame)
+    return out, renamed
+
+
+def truth_keys(spend: pd.DataFrame, catalog) -> pd.DataFrame:
+    """The decision each row belongs to: (provider, kind of spend, month, seat product family).
+
+    Seat licences are decided per product family and month, whoever bills them (a GitHub Copilot invoice
+    from Microsoft replaces the seat report's estimate of the same seats); the rest per provider."""
+    seats = spend["x_SpendModality"] == "seat_licence"
+    products = spend.loc[seats, "ServiceName"].dropna().unique()
+    family = {p: ai_catalog.family_of(catalog, p) for p in products}
+    return pd.DataFrame({
+        "provider": spend["ProviderName"].where(~seats, "").fillna(""),
+        "modality": spend["x_SpendModality"].fillna(""),
+        "month": spend["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp(),
+        "family": spend["ServiceName"].map(family).where(seats, "").fillna(""),
+    }, index=spend.index)
+
+
+def choose_truth(spend: pd.DataFrame, configured: dict[str, str], catalog=None) -> dict[tuple, str]:
+    """(provider, spend modality, month, seat family) -> the source whose cost counts.
+
+    Per kind of spend, so that a provider's seats (a seat report) and its API tokens (a cloud bill) both
+    count, while two sources of the same provider's token spend (a cost API and a gateway log) never do; per
+    month, so that a source covering only some months leaves the others to the source that has them.
     """
+    catalog = catalog or ai_catalog.load()
+    keys = truth_keys(spend, catalog).assign(source=spend["x_Source"], name=spend["ProviderName"])
     truth = {}
-    for (provider, modality), sources in spend.groupby(["ProviderName", "x_SpendModality"])["x_Source"].unique().items():
-        wanted = configured.get(provider)
-        if wanted and wanted in sources:
-            truth[(provider, modality)] = wanted
-        else:
-            truth[(provider, modality)] = min(sources, key=lambda s: DEFAULT_PRIORITY.index(s) if s in DEFAULT_PRIORITY else 99)
+    for key, group in keys.groupby(["provider", "modality", "month", "family"], sort=True):
+        sources = set(group["source"])
+        wanted = next((configured[p] for p in sorted(group["name"].dropna().unique())
+                       if configured.get(p) in sources), None)
+        truth[key] = wanted or min(sources, key=lambda s: DEFAULT_PRIORITY.index(s) if s in DEFAULT_PRIORITY else 99)
     return truth
 
 
-def split_by_truth(spend: pd.DataFrame, truth: dict[tuple[str, str], str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    keys = pd.Series(list(zip(spend["ProviderName"], spend["x_SpendModality"])), index=spend.index)
-    counted = spend["x_Source"] == keys.map(truth)
-    return spend[counted], spend[~counted]
+def split_by_truth(spend: pd.DataFrame, truth: dict[tuple, str], catalog=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows that count, rows another source supersedes, with that source in x_SupersededBy)."""
+    keys = truth_keys(spend, catalog or ai_catalog.load())
+    winner = pd.Series([truth.get(k) for k in keys.itertuples(index=False, name=None)], index=spend.index,
+                       dtype=object)
+    counted = spend["x_Source"] == winner
+    return spend[counted], spend[~counted].assign(x_SupersededBy=winner[~counted])
+
+
+def truth_report(truth: dict[tuple, str]) -> dict[str, str]:
+    """The decisions in words: "OpenAI · api tokens" -> "openai", or per month when the source changes."""
+    by = {}
+    for (provider, modality, month, family), source in sorted(truth.items(), key=lambda kv: kv[0][2]):
+        label = f"{family or provider} · {'seats' if modality == 'seat_licence' else modality.replace('_', ' ')}"
+        by.setdefault(label, []).append((month, source))
+    out = {}
+    for label, months in sorted(by.items()):
+        runs = []
+        for month, source in months:
+            if runs and runs[-1][0] == source:
+                runs[-1][2] = month
+            else:
+                runs.append([source, month, month])
+        out[label] = runs[0][0] if len(runs) == 1 else "; ".join(
+            f"{src} ({a:%Y-%m}" + (f" to {b:%Y-%m})" if b != a else ")") for src, a, b in runs)
+    return out
 
 
 # --- 4. currencies ---------------------------------------------------------------------------------------
@@ -295,11 +360,13 @@ def model_catalog(spend: pd.DataFrame, tier_map: pd.DataFrame, at: pd.Timestamp,
 
 # --- 6. reconciliation --------------------------------------------------------------------------------------
 
-def usage_of_truth(usage: pd.DataFrame, truth: dict[tuple[str, str], str]) -> pd.DataFrame:
-    """Per provider, the usage the counted source reports; another source's only where that one has none."""
+def usage_of_truth(usage: pd.DataFrame, truth: dict[tuple, str]) -> pd.DataFrame:
+    """Per provider and month, the usage the counted source reports; another source's only where that one has
+    none."""
     keep = []
-    for provider, rows in usage.groupby("ProviderName"):
-        own = rows[rows["x_Source"] == truth.get((provider, "api_tokens"))]
+    month = usage["Day"].dt.to_period("M").dt.to_timestamp()
+    for (provider, when), rows in usage.groupby([usage["ProviderName"], month]):
+        own = rows[rows["x_Source"] == truth.get((provider, "api_tokens", when, ""))]
         keep.append(own if len(own) else rows[rows["x_Source"] == rows["x_Source"].min()])
     return pd.concat(keep, ignore_index=True) if keep else usage
 
@@ -339,21 +406,31 @@ def reconcile(counted: pd.DataFrame, shadow: pd.DataFrame, usage: pd.DataFrame, 
 
 def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, settings: Settings | None = None,
              quarter_end: pd.Timestamp | None = None) -> Assembled:
-    """The canonical tables of a raw folder, and the report of how they were made."""
+    """The canonical tables of a raw folder, the dollar ledger, and the report of how they were made."""
     settings = settings or Settings()
-    results = run_adapters(data_dir, settings)
     ref = data_dir / REFERENCE
+    mapping = read_attribution(ref / "attribution.csv")
+    catalog = ai_catalog.load(ref / ai_catalog.FILE)
+    settings = replace(settings, attribution=mapping, ai_catalog=catalog)
+    results = run_adapters(data_dir, settings)
     spends = [r.spend for r in results.values() if r.spend is not None and len(r.spend)]
     if not spends:
-        raise InputError(data_dir, "no spend found in any source folder",
-                         f"add at least one of {', '.join(s + '/' for s in SOURCES[:6])} with exports in it.")
-    spend = pd.concat(spends, ignore_index=True)
-    usage = pd.concat([r.usage for r in results.values() if r.usage is not None and len(r.usage)] or [empty_usage()],
-                      ignore_index=True)
+        raise InputError(data_dir, "no AI spend found in any source folder" + _dropped_hint(results),
+                         f"add at least one of {', '.join(s + '/' for s in SOURCES[:6])} with exports in it; if a "
+                         f"service above is AI spend, add a rule for it to {REFERENCE}/{ai_catalog.FILE}.")
+    (spend, excluded, usage), renamed_providers = canonical_providers(
+        pd.concat(spends, ignore_index=True), _concat_excluded(results),
+        pd.concat([r.usage for r in results.values() if r.usage is not None and len(r.usage)] or [empty_usage()],
+                  ignore_index=True))
+    # The money as read, before any step below can move it: the ledger balances the result against it.
+    spend = spend.assign(x_ReadCost=spend["EffectiveCost"], x_ReadCurrency=spend["BillingCurrency"].str.upper())
+    emitted = spend[["x_Source", "x_SourceFile", "ChargePeriodStart", "x_ReadCost", "x_ReadCurrency", "x_Basis"]]
     spend, rates = convert(spend, read_fx(ref / "fx_rates.csv"), currency)
-    spend = attribute(spend, read_attribution(ref / "attribution.csv"))
-    truth = choose_truth(spend, truth_config or {})
-    counted, shadow = split_by_truth(spend, truth)
+    spend = attribute(spend, mapping)
+    truth = choose_truth(spend, truth_config or {}, catalog)
+    counted, shadow = split_by_truth(spend, truth, catalog)
+    book = ledger.entries(emitted, excluded, counted, shadow)
+    ledger.check(book)
     negotiated = read_negotiated(ref / "negotiated_prices.csv")
     tier_map = prices.load_tier_map(ref / "model_tiers.csv" if (ref / "model_tiers.csv").exists() else None)
     counted, renamed = canonical_models(counted, tier_map)
@@ -370,6 +447,8 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "models": models,
     }
     fixes = Counter({"models: vendor model id renamed to the tier map's name": renamed} if renamed else {})
+    if renamed_providers:
+        fixes["providers: provider name spelled as the cloud exports spell it"] = renamed_providers
     for r in results.values():
         fixes.update({rule if rule.startswith(f"{r.name}") else f"{r.name}: {rule}": n for rule, n in r.fixes.items()})
     files = sorted({f for r in results.values() for f in r.files} | {p for p in ref.glob("*") if p.is_file()})
@@ -378,14 +457,30 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
                            "usage_rows": 0 if r.usage is None else len(r.usage), "notes": r.notes}
                     for name, r in results.items()},
         "fixes": dict(sorted(fixes.items())),
-        "truth": {f"{p} · {m.replace('_', ' ')}": src for (p, m), src in sorted(truth.items())},
+        "truth": truth_report(truth),
         "shadow_rows": int(len(shadow)),
         "unmapped": unmapped(counted).to_dict(orient="records"),
         "fx_rates": rates,
         "unpriced_models": unpriced,
         "reconciliation": recon.assign(Month=recon["Month"].dt.strftime("%Y-%m")).to_dict(orient="records"),
+        "ai_catalog": catalog.version,
     }
-    return Assembled(frames, files, report, [c for r in results.values() for c in r.checks])
+    return Assembled(frames, files, report, [c for r in results.values() for c in r.checks], book, excluded)
+
+
+def _concat_excluded(results: dict[str, SourceData]) -> pd.DataFrame | None:
+    frames = [r.excluded for r in results.values() if r.excluded is not None and len(r.excluded)]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _dropped_hint(results: dict[str, SourceData]) -> str:
+    """The largest services dropped as not AI, for the message of a folder with no AI spend at all."""
+    excluded = _concat_excluded(results)
+    if excluded is None:
+        return ""
+    top = excluded.groupby(excluded["ServiceName"].fillna("(no ServiceName)"))["EffectiveCost"].sum()
+    return " (dropped as not AI, largest first: " + ", ".join(
+        f"{name} {cost:,.2f}" for name, cost in top.sort_values(ascending=False).head(5).items()) + ")"
 
 
 def _concat(frames: list, table: str) -> pd.DataFrame:

@@ -6,13 +6,14 @@ Each step reads from and writes to an output folder, so that a notebook can be r
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import contracts, large, metrics, provenance
+from . import contracts, large, ledger, metrics, provenance
 from .config import load_config
 from .engine import open_engine
 from .exceptions import ConfigError, ContractError, NoDataError
@@ -25,18 +26,37 @@ TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Mon
 
 
 def write_json(obj, path: Path) -> Path:
+    """`obj` as strict JSON: NaN and infinities, which JSON does not have, are written as null."""
     def default(o):
         if isinstance(o, (np.integer,)):
             return int(o)
-        if isinstance(o, (np.floating,)):
-            return float(o)
         if isinstance(o, (np.bool_,)):
             return bool(o)
         if isinstance(o, (pd.Timestamp,)):
             return o.isoformat()
         return str(o)
-    path.write_text(json.dumps(obj, indent=2, default=default, ensure_ascii=False) + "\n", encoding="utf-8")
+    # allow_nan=False: a non-finite number that _finite missed fails here instead of writing a bare NaN
+    text = json.dumps(_finite(obj), indent=2, default=default, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+def _finite(obj):
+    """`obj` with every NaN, infinity, NaT and pd.NA replaced by None (json.dumps never calls `default` on
+    a float, so they cannot be caught there)."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if obj is pd.NaT or obj is pd.NA:
+        return None
+    return obj
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def resolve_quarter(spend: pd.DataFrame, requested: str | None, source: Path) -> Quarter | None:
@@ -88,6 +108,10 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     if "spend" not in tables.checked:  # the same daily rollup as the engine's, for one shape of table
         tables.input_rows.setdefault("spend", len(tables["spend"]))
         tables.frames["spend"] = large.rollup_pandas(tables["spend"])
+    book = tables.ledger if tables.ledger is not None else ledger.from_table(tables["spend"], tables.sources["spend"])
+    published = tables["spend"][tables["spend"]["ChargePeriodStart"] < q.end]
+    ledger.check_pack(book, published, sorted(set(ledger.quarter_of(published["ChargePeriodStart"]))
+                                              | {x for x in book["quarter"] if x <= str(q)}))
     prov = provenance.collect(tables, suites, cfg, {"quarter": str(q), "requested_quarter": quarter,
                                                     "data_dir": str(Path(data_dir).resolve()),
                                                     "config": cfg.path, "engine": settings.name,
@@ -97,7 +121,10 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     write_json(prov, out / "provenance.json")
     if tables.report is not None:
         write_json(tables.report, out / "sources.json")
-    render_quality(results, prov, cfg.company, out / "data-quality.html", tables.report)
+    write_json({"currency": cfg.currency, "balanced": True, "tolerance": ledger.CENT,
+                **ledger.summary(book, tables.excluded), "rows": ledger.records(book)}, out / "ledger.json")
+    render_quality(results, prov, cfg.company, out / "data-quality.html", tables.report,
+                   _read_json(out / "ledger.json"))
     (out / "tables").mkdir(exist_ok=True)
     for name in TABLES:
         frame = tables[name]

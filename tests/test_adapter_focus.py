@@ -14,11 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from boardpack.adapters import SOURCE_COLUMNS, Settings, focus
+from boardpack.ai_catalog import Catalog, Rule
 from boardpack.exceptions import ConfigError, InputError
 from boardpack.schema import SPEND_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "focus"
-KEEP_ALL = Settings(focus_service_patterns=(".",))  # the spec examples are not AI rows: keep every named service
+# the spec examples are not AI rows: keep every named service
+KEEP_ALL = Settings(ai_catalog=Catalog((Rule("ServiceName", ".", "auto"),), "test: every service"))
 
 
 def _export(tmp_path: Path) -> Path:
@@ -117,21 +119,21 @@ def test_frames_follow_the_contract(dirty):
 
 
 def test_rows_kept_dropped_and_totals(dirty):
-    # 21 data rows in 5 files; dropped: EC2, S3, Azure VM, GCE GPU, Cloud Storage
-    assert "16 AI rows kept, 5 other rows dropped, from 5 file(s)" in dirty.notes
-    assert dirty.fixes["non-AI rows dropped"] == 5
-    assert "dropped by ServiceCategory: Compute 3, Storage 2" in dirty.notes
-    assert len(dirty.spend) == 15  # the two Bedrock input hours of 2025-05-01 make one day row
+    # 21 data rows in 5 files; dropped: EC2, S3, Azure VM, Cloud Storage (the GCE A100 GPU is AI capacity)
+    assert "17 AI rows kept, 4 other rows dropped, from 5 file(s)" in dirty.notes
+    assert dirty.fixes["non-AI rows dropped"] == 4
+    assert "dropped by ServiceCategory: Compute 2, Storage 2" in dirty.notes
+    assert len(dirty.spend) == 16  # the two Bedrock input hours of 2025-05-01 make one day row
     by_currency = dirty.spend.groupby("BillingCurrency")["EffectiveCost"].sum()
     assert by_currency["EUR"] == pytest.approx(5 + 1 + 0.625 - 0.5)
-    # AWS 3 + 3 + 1.5 + 36.36 - 1.25; GCP 5 + 5 + 0.8; OCI 7.5 - 2.5; OpenAI (1.3 file) 1.5 + 0.6
-    assert by_currency["USD"] == pytest.approx(42.61 + 10.8 + 5.0 + 2.1)
-    assert dirty.spend["BilledCost"].sum() == pytest.approx(6.125 + 60.51)
+    # AWS 3 + 3 + 1.5 + 36.36 - 1.25; GCP 5 + 5 + 0.8 + 70.416 (GPU); OCI 7.5 - 2.5; OpenAI (1.3 file) 1.5 + 0.6
+    assert by_currency["USD"] == pytest.approx(42.61 + 10.8 + 70.416 + 5.0 + 2.1)
+    assert dirty.spend["BilledCost"].sum() == pytest.approx(6.125 + 60.51 + 70.416)
 
 
 def test_every_fix_is_counted(dirty):
     assert dict(dirty.fixes) == {
-        "non-AI rows dropped": 5,
+        "non-AI rows dropped": 4,
         "literal NULL → null": 4,               # Azure: ListUnitPrice, ContractedCost, Tags ("null"), SkuId
         "timestamp without T/Z → UTC": 4,       # Azure rows 1 and 3: ChargePeriodStart and ChargePeriodEnd
         "timestamp with UTC offset → UTC": 2,   # Azure row 2: +02:00
@@ -211,12 +213,18 @@ def test_usage_rows(dirty):
     assert row["Day"] == pd.Timestamp("2025-05-02") and row["x_Model"] == "gpt-4o-0806"
 
 
-def test_gpu_compute_kept_by_a_sku_pattern(tmp_path):
-    settings = Settings(focus_sku_patterns=(r"(?i)token", r"(?i)gpu"))
-    result = focus.read(_export(tmp_path), settings)
-    gpu = _one(result.spend, ServiceName="Compute Engine")
+def test_gpu_compute_kept_by_the_catalog(dirty):
+    gpu = _one(dirty.spend, ServiceName="Compute Engine")
     assert gpu["x_SpendModality"] == "self_hosted" and gpu["EffectiveCost"] == pytest.approx(70.416)
-    assert result.fixes["non-AI rows dropped"] == 4
+
+
+def test_dropped_money_is_kept_for_the_ledger(dirty):
+    # EC2 m7i 10, S3, Azure VM, Cloud Storage: the non-AI rows' money by file, day and service
+    dropped = dirty.excluded
+    assert set(dropped["x_Exclusion"]) == {"not_ai"} and dropped["Rows"].sum() == 4
+    assert set(dropped["ServiceName"]) >= {"Amazon Elastic Compute Cloud"}
+    ec2 = _one(dropped, ServiceName="Amazon Elastic Compute Cloud")
+    assert ec2["EffectiveCost"] == 10 and ec2["x_SourceFile"] == "aws/2025-05/focus-00001.csv"
 
 
 # --- errors ----------------------------------------------------------------------------------------------------
@@ -257,7 +265,8 @@ def test_parquet_error_names_the_row(tmp_path):
 
 def test_invalid_pattern_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError):
-        focus.read(FIXTURES / "errors" / "bad_cost", Settings(focus_service_patterns=("(?<=x)a",)))
+        focus.read(FIXTURES / "errors" / "bad_cost",
+                   Settings(ai_catalog=Catalog((Rule("ServiceName", "(?<=x)a", "auto"),), "test: look-behind")))
 
 
 def test_empty_folder(tmp_path):
@@ -275,8 +284,37 @@ def test_empty_folder(tmp_path):
     ("anthropic.claude-3-5-sonnet-20240620-v1:0 | | cache write", "claude-3-5-sonnet-20240620-v1:0", "cache_write"),
     ("Gemini 2.5 Flash Lite cached input text tokens", "gemini-2.5-flash-lite", "cached_input"),
     ("o3-mini completion", "o3-mini", "output"),
+    ("ABC | text-embedding-3-large-Tokens | ", "text-embedding-3-large", None),
+    ("VXY2846KMCYILPQP | USE1-MP:USE1_OutputTokenCount-Units | Claude 3.5 Sonnet v2 (Amazon Bedrock Edition) "
+     "USE1_OutputTokenCount", "claude-3-5-sonnet-v2", "output"),
+    ("DZH318Z0BQ4L | gpt 4o 0513 Input global Tokens | ", "gpt-4o-0513", "input"),
+    ("DZH318Z0BQ4M | gpt 4o 0806 cached Input glbl Tokens | ", "gpt-4o-0806", "cached_input"),
     ("ABC123 | | Provisioned throughput units", None, None),
 ])
 def test_model_and_token_type_from_sku_text(text, model, token_type):
     assert focus.parse_model(text) == model
     assert focus.parse_token_type(text) == token_type
+
+
+def test_negative_usage_is_a_warning_naming_the_files_own_lines(tmp_path):
+    # Cloud exports carry negative usage rows as corrections (FOCUS 1.0 has no ChargeClass to say so; 1.1+ do).
+    header = ["BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeClass",
+              "ProviderName", "ServiceName", "ServiceCategory", "BillingCurrency", "EffectiveCost", "BilledCost"]
+    rows = [["2026-07-01", "2026-07-02", "2026-07-03", "Usage", "", "AWS", "Amazon Bedrock", "AI and Machine Learning",
+             "USD", "10", "10"],
+            ["2026-07-01", "2026-07-02", "2026-07-03", "Usage", "", "AWS", "Amazon Bedrock", "AI and Machine Learning",
+             "USD", "-3", "-3"],                                     # line 3: unexplained
+            ["2026-07-01", "2026-07-02", "2026-07-03", "Usage", "Correction", "AWS", "Amazon Bedrock",
+             "AI and Machine Learning", "USD", "-1", "-1"],          # line 4: marked as a correction
+            ["2026-07-01", "2026-07-05", "2026-07-06", "Usage", "", "AWS", "Amazon EC2", "Compute", "USD", "-7", "-7"],
+            ["2026-07-01", "2026-07-02", "2026-07-03", "Usage", "", "AWS", "Amazon Bedrock", "AI and Machine Learning",
+             "USD", "5", "5"]]
+    with open(tmp_path / "export.csv", "w", newline="") as f:
+        csv.writer(f).writerows([header] + rows)
+    result = focus.read(tmp_path, Settings())
+    assert result.spend["EffectiveCost"].sum() == pytest.approx(11.0)    # counted as they are
+    [check] = result.checks
+    assert (check.severity, check.success, check.unexpected_count) == ("warning", False, 1)
+    assert check.rows == [3] and check.samples == [-3.0] and check.row_label == "line"
+    assert check.source == "export.csv" and check.column == "EffectiveCost"
+    assert result.excluded["EffectiveCost"].sum() == -7.0                # the EC2 correction is not AI

@@ -16,7 +16,7 @@ from boardpack.schema import SEATS_COLUMNS, SPEND_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 M365, GITHUB = FIXTURES / "m365_copilot", FIXTURES / "github_copilot"
-JUN, JUL, AUG = pd.Timestamp("2026-06-01"), pd.Timestamp("2026-07-01"), pd.Timestamp("2026-08-01")
+JUN, JUL, AUG, SEP = (pd.Timestamp(f"2026-{m:02d}-01") for m in (6, 7, 8, 9))
 
 
 def seats_of(seats: pd.DataFrame, month, product=None) -> dict:
@@ -73,7 +73,7 @@ def test_m365_seat_spend_is_seats_times_list_price(ms):
     assert set(spend["ChargeCategory"]) == {"Purchase"} and set(spend["ChargeFrequency"]) == {"Recurring"}
     assert set(spend["ServiceName"]) == {"Microsoft 365 Copilot"} and set(spend["ListUnitPrice"]) == {30.0}
     by_month = spend.groupby("ChargePeriodStart")["EffectiveCost"].sum()
-    assert by_month.to_dict() == {JUN: 5 * 30.0, JUL: 5 * 30.0, AUG: 3 * 30.0}
+    assert by_month.to_dict() == {JUN: 5 * 30.0, JUL: 5 * 30.0, AUG: 3 * 30.0, SEP: 4 * 30.0}
     july = spend[spend["ChargePeriodStart"] == JUL]
     by_unit = dict(zip(july["x_BusinessUnit"].fillna("-"), july["ConsumedQuantity"]))
     assert by_unit == {"Sales": 2, "Engineering": 2, "-": 1}
@@ -165,7 +165,8 @@ def test_github_seat_spend_is_priced_per_plan(gh):
     spend = gh.spend
     cost = spend.groupby(["ChargePeriodStart", "ServiceName"])["EffectiveCost"].sum().to_dict()
     assert cost == {(JUN, "GitHub Copilot Business"): 10 * 19.0, (JUL, "GitHub Copilot Business"): 3 * 19.0,
-                    (JUL, "GitHub Copilot Enterprise"): 1 * 39.0, (AUG, "GitHub Copilot Business"): 2 * 19.0}
+                    (JUL, "GitHub Copilot Enterprise"): 1 * 39.0, (AUG, "GitHub Copilot Business"): 2 * 19.0,
+                    (SEP, "GitHub Copilot Business"): 4 * 19.0}
     assert set(spend["x_SpendModality"]) == {"seat_licence"} and set(spend["ChargeCategory"]) == {"Purchase"}
     platform = spend[spend["x_BusinessUnit"] == "Platform"].iloc[0]
     assert platform["ConsumedQuantity"] == 2 and platform["ConsumedUnit"] == "Seats"
@@ -225,3 +226,85 @@ def test_github_bad_seat_count_is_refused(tmp_path):
     with pytest.raises(InputError) as e:
         github.read(tmp_path, Settings())
     assert e.value.column == "seat_breakdown.total"
+
+
+# --- seats keyed by what they are; business units from the attribution map (issue 10, items 8 and 9) ---------
+
+def attribution(tmp_path: Path, *rows: str) -> pd.DataFrame:
+    """The attribution map as the raw folder's reference/attribution.csv gives it to every adapter."""
+    from boardpack.sources import read_attribution
+
+    path = tmp_path / "attribution.csv"
+    path.write_text("\n".join(["Key,UseCaseId,BusinessUnit", *rows]) + "\n")
+    return read_attribution(path)
+
+
+def test_m365_hashed_and_mixed_case_user_names_without_a_map(ms):
+    # graph_v1_2026-09.csv: refresh 2026-09-30, 30 days; Ada 09-28, Cy 09-10 and the anonymised user 09-02 active
+    assert seats_of(ms.seats, SEP) == {None: (4, 3)}
+
+
+def test_m365_seats_take_business_units_from_the_attribution_map(tmp_path):
+    mapping = attribution(tmp_path, "m365_copilot.user:*@sales.contoso.com,,Sales",        # a glob: Ada (any case), Bob
+                          "m365_copilot.user:8f14e45fceea167a5a36dedd4bea2543,,Engineering",  # hashed UPN, upper case in the file
+                          "m365_copilot.user:b25ef06be3b6948c0bc431da46c2c738,,Finance",  # July: no Department for this user
+                          "m365_copilot.user:5f4dcc3b5aa765d61d8327deb882cf99,,Legal")    # July: Department Sales wins
+    data = m365.read(M365, Settings(attribution=mapping))
+    assert seats_of(data.seats, SEP) == {"Sales": (2, 1), "Engineering": (1, 1), None: (1, 1)}
+    assert seats_of(data.seats, JUL) == {"Sales": (2, 1), "Engineering": (2, 1), "Finance": (1, 1)}
+    sep = data.spend[data.spend["ChargePeriodStart"] == SEP]
+    assert dict(zip(sep["x_BusinessUnit"].fillna("-"), sep["EffectiveCost"])) == {"Sales": 60.0, "Engineering": 30.0,
+                                                                                  "-": 30.0}
+
+
+def test_github_seats_are_keyed_by_assignee_kind_and_id(gh):
+    # seats_2026-09-30.json: user octocat, team ml-platform and organization contoso-research all have id 1;
+    # they are three seats, and mona a fourth (total_seats 4)
+    assert seats_of(gh.seats, SEP, "GitHub Copilot Business") == {"Platform": (1, 1), "ML Platform": (1, 1), None: (2, 0)}
+    assert gh.fixes["github.duplicate_seat_dropped"] == 0
+
+
+def test_github_total_seats_agrees_with_the_seat_lists(gh):
+    check = next(c for c in gh.checks if c.column == "total_seats")
+    assert check.success and check.severity == "warning" and check.table == "github_copilot"
+
+
+def page(*seats, total: int, **fields) -> dict:
+    return {"total_seats": total, "seats": list(seats), **fields}
+
+
+def test_github_seat_list_short_of_total_seats_is_a_warning_with_both_numbers(tmp_path):
+    # one page of two saved: total_seats says 3, the list has 2
+    write_json(tmp_path, "seats_2026-07-31.json", page(seat("a", "2026-07-30T00:00:00Z"), seat("b", None), total=3))
+    write_json(tmp_path, "seats_2026-08-31.json", page(seat("a", "2026-08-30T00:00:00Z"), total=1))
+    data = github.read(tmp_path, Settings())
+    note = next(n for n in data.notes if "total_seats" in n)
+    assert "2026-07" in note and "2 seat(s)" in note and "total_seats 3" in note and "seats_2026-07-31.json" in note
+    check = next(c for c in data.checks if c.column == "total_seats")
+    assert (check.success, check.severity, check.unexpected_count) == (False, "warning", 1)
+    assert "2026-07: 2 listed, total_seats 3" in check.samples and "seats_2026-07-31.json" in check.source
+    assert seats_of(data.seats, JUL) == {None: (2, 1)}  # the seats listed are what is counted and charged
+
+
+def test_github_seats_take_business_units_from_the_attribution_map(tmp_path):
+    mapping = attribution(tmp_path, "github_copilot.user:mona,,Finance", "github_copilot.team:platform,,Engineering",
+                          "github_copilot.team:ml-*,,Data Science", "github_copilot.org:contoso-research,,Research")
+    data = github.read(GITHUB, Settings(attribution=mapping))
+    assert seats_of(data.seats, SEP, "GitHub Copilot Business") == {"Engineering": (1, 1), "Data Science": (1, 1),
+                                                                    "Research": (1, 0), "Finance": (1, 0)}
+    sep = data.spend[data.spend["ChargePeriodStart"] == SEP]
+    assert dict(zip(sep["x_BusinessUnit"], sep["EffectiveCost"])) == {"Engineering": 19.0, "Data Science": 19.0,
+                                                                      "Research": 19.0, "Finance": 19.0}
+
+
+def test_github_user_key_first_then_team_then_the_organization_the_file_names(tmp_path):
+    emea = {"login": "contoso-emea", "id": 7, "url": "https://api.github.com/orgs/contoso-emea"}
+    team = {"id": 10, "name": "Platform", "slug": "platform"}
+    write_json(tmp_path, "enterprise_seats_2026-07-31.json", page(
+        seat("a", "2026-07-30T00:00:00Z", organization=emea),
+        seat("b", "2026-07-30T00:00:00Z", organization=emea, assigning_team=team),
+        seat("c", None, organization=emea, assigning_team=team), total=3))
+    mapping = attribution(tmp_path, "github_copilot.org:contoso-emea,,EMEA", "github_copilot.team:platform,,Engineering",
+                          "github_copilot.user:c,,Office of the CTO")
+    data = github.read(tmp_path, Settings(attribution=mapping))
+    assert seats_of(data.seats, JUL) == {"EMEA": (1, 1), "Engineering": (1, 1), "Office of the CTO": (1, 0)}

@@ -36,9 +36,18 @@ OUTCOME_HEADER = ["UseCaseId", "Month", "Outcome Type", "Quantity", "Unit", "Val
 
 # --- outcomes --------------------------------------------------------------------------------------------
 
+def only(tmp_path_factory, table: str, *names: str) -> Path:
+    """A folder holding only the named fixture files of `table` (several sheets of one folder are combined)."""
+    folder = tmp_path_factory.mktemp("sheets") / table
+    folder.mkdir()
+    for name in names:
+        shutil.copy(FIXTURES / table / name, folder)
+    return folder
+
+
 @pytest.fixture(scope="module")
-def outcomes():
-    return sheets.read_outcomes(FIXTURES / "outcomes", Settings())
+def outcomes(tmp_path_factory):
+    return sheets.read_outcomes(only(tmp_path_factory, "outcomes", "outcomes_q3_2026.csv"), Settings())
 
 
 def test_outcomes_have_the_canonical_columns_and_types(outcomes):
@@ -46,7 +55,7 @@ def test_outcomes_have_the_canonical_columns_and_types(outcomes):
     assert list(frame.columns) == list(OUTCOMES_COLUMNS)
     assert str(frame["Month"].dtype) == "datetime64[us]"
     assert all(frame[c].dtype == float for c in ("Quantity", "ValueLow", "ValueBase", "ValueHigh"))
-    assert outcomes.name == "outcomes" and outcomes.files == [FIXTURES / "outcomes" / "outcomes_q3_2026.csv"]
+    assert outcomes.name == "outcomes" and [f.name for f in outcomes.files] == ["outcomes_q3_2026.csv"]
 
 
 def test_outcome_headers_below_title_rows_and_under_aliases(outcomes):
@@ -135,11 +144,141 @@ def test_file_without_the_headers_is_refused(tmp_path):
         sheets.read_outcomes(tmp_path, Settings())
 
 
+# --- European sheets: delimiters and decimal conventions ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def european():
+    return sheets.read_outcomes(FIXTURES / "outcomes" / "european", Settings())
+
+
+def values(data, use_case: str, month: str) -> tuple:
+    frame = data.outcomes
+    r = frame[(frame["UseCaseId"] == use_case) & (frame["Month"] == pd.Timestamp(month))].iloc[0]
+    return r["Quantity"], r["ValueLow"], r["ValueBase"], r["ValueHigh"]
+
+
+def test_semicolons_and_decimal_commas_as_excel_writes_them_in_german(european):
+    # BOM, CRLF, ';' between fields, two title lines; "1234,50" and "37.035,00" fix the file's convention
+    assert values(european, "UC-01", "2026-08-01") == (1234.5, 37035.0, 61725.0, 92587.5)
+    # so "1.200" and "36.000", which could be read either way, are thousands: 1200, not 1.2
+    assert values(european, "UC-01", "2026-07-01") == (1200.0, 36000.0, 60000.0, 90000.0)
+    assert values(european, "UC-02", "2026-07-01") == (500.0, 1234.5, 2469.0, 3703.5)  # "1.234,50 €", "3.703,5"
+    assert european.fixes["sheets.semicolon_delimiter"] == 2
+    assert european.outcomes.loc[0, "Method"] == "Zeitstudie, 40 Nutzer"  # a comma inside a field stays in it
+
+
+def test_space_thousands_separators_as_excel_writes_them_in_french(european):
+    # "1 234,50" with a no-break space, "1 000" with a narrow no-break space
+    assert values(european, "UC-03", "2026-09-01") == (1234.5, 1000.0, 2500.25, 4000.0)
+
+
+def test_the_decimal_convention_of_each_file_is_noted(european):
+    notes = " ".join(european.notes)
+    assert "outcomes_dach_2026-q3.csv" in notes and "decimal comma" in notes and "'1234,50'" in notes
+
+
+def write_sheet(folder: Path, name: str, lines: list[str], newline: str = "\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(newline.join(lines) + newline, encoding="utf-8")
+    return path
+
+
+HEADER = "Use case id{0}Month{0}Outcome{0}Value{0}Evidence"
+
+
+def test_decimal_point_file_with_thousands_commas(tmp_path):
+    write_sheet(tmp_path, "o.csv", [HEADER.format(","), 'UC-01,2026-07,Hours,"1,234.50",measured',
+                                    'UC-02,2026-07,Hours,"12,000",measured', "UC-03,2026-07,Hours,0.5,measured"])
+    assert list(sheets.read_outcomes(tmp_path, Settings()).outcomes["ValueBase"]) == [1234.5, 12000.0, 0.5]
+
+
+@pytest.mark.parametrize("delimiter, fix", [(";", "sheets.semicolon_delimiter"), ("\t", "sheets.tab_delimiter")])
+def test_delimiter_is_found_from_the_header(tmp_path, delimiter, fix):
+    # a comma in the title line and none of the delimiter: the header, not the first line, decides
+    write_sheet(tmp_path, "o.csv", ["Outcomes, finance copy", HEADER.format(delimiter),
+                                    delimiter.join(["UC-01", "2026-07", "Hours, saved", "1234,5", "measured"])])
+    data = sheets.read_outcomes(tmp_path, Settings())
+    assert data.outcomes.loc[0, "ValueBase"] == 1234.5 and data.outcomes.loc[0, "OutcomeType"] == "Hours, saved"
+    assert data.fixes[fix] == 1
+
+
+def test_an_unquoted_delimiter_inside_a_value_is_refused(tmp_path):
+    path = write_sheet(tmp_path, "o.csv", [HEADER.format(";"), "UC-01;2026-07;Hours; saved;12;measured"])
+    with pytest.raises(InputError) as e:
+        sheets.read_outcomes(tmp_path, Settings())
+    assert (e.value.path, e.value.line) == (str(path), 2) and "quote any value" in str(e.value)
+
+
+def test_tab_delimited_register_is_read():
+    data = sheets.read_use_cases(FIXTURES / "use_cases" / "european", Settings())
+    frame = data.use_cases.set_index("UseCaseId")
+    assert frame.loc["UC-11", "Name"] == "Rechnungsprüfung; Eingang"  # ';' and ',' inside a tab-delimited field
+    assert frame.loc["UC-12", "Name"] == "Kundendienst-Bot, DE"
+    assert frame.loc["UC-12", "FallbackProvider"] == "Mistral AI" and data.fixes["sheets.tab_delimiter"] == 1
+
+
+def test_a_value_that_contradicts_the_files_convention_is_refused(tmp_path):
+    path = write_sheet(tmp_path, "o.csv", [HEADER.format(";"), "UC-01;2026-07;Hours;1.234,50;measured",
+                                           "UC-02;2026-07;Hours;1,234.50;measured"], newline="\r\n")
+    with pytest.raises(InputError) as e:
+        sheets.read_outcomes(tmp_path, Settings())
+    assert (e.value.path, e.value.line, e.value.column) == (str(path), 3, "ValueBase")
+    assert "'1,234.50'" in str(e.value) and "decimal comma" in str(e.value) and "line 2" in str(e.value)
+
+
+def test_a_decimal_point_in_a_decimal_comma_file_is_refused(tmp_path):
+    write_sheet(tmp_path, "o.csv", [HEADER.format(";"), "UC-01;2026-07;Hours;1234,50;measured",
+                                    "UC-02;2026-07;Hours;12.5;measured"])
+    with pytest.raises(InputError) as e:
+        sheets.read_outcomes(tmp_path, Settings())
+    assert (e.value.line, e.value.column) == (3, "ValueBase") and "'12.5'" in str(e.value)
+
+
+def test_an_ambiguous_value_without_a_convention_is_refused(tmp_path):
+    # tab-delimited, and no value that shows which separator is the decimal one: 1.234 or 1234?
+    path = write_sheet(tmp_path, "o.csv", [HEADER.format("\t"), "UC-01\t2026-07\tHours\t1.234\tmeasured"])
+    with pytest.raises(InputError) as e:
+        sheets.read_outcomes(tmp_path, Settings())
+    assert (e.value.path, e.value.line, e.value.column) == (str(path), 2, "ValueBase")
+    assert "ambiguous" in str(e.value) and "1234" in str(e.value) and "1.234" in str(e.value)
+
+
+def test_text_numbers_of_a_workbook_follow_its_own_convention(tmp_path):
+    header = ["Use case id", "Month", "Outcome", "Value", "Evidence"]
+    workbook(tmp_path / "ok" / "o.xlsx", {"Data": [header, ["UC-01", "2026-07", "Hours", "2.500", "measured"],
+                                                   ["UC-02", "2026-07", "Hours", "1.234,50", "measured"],
+                                                   ["UC-03", "2026-07", "Hours", 99.5, "measured"]]})
+    assert list(sheets.read_outcomes(tmp_path / "ok", Settings()).outcomes["ValueBase"]) == [2500.0, 1234.5, 99.5]
+    path = workbook(tmp_path / "bad" / "o.xlsx", {"Data": [header, ["UC-01", "2026-07", "Hours", "2,500", "measured"]]})
+    with pytest.raises(InputError) as e:
+        sheets.read_outcomes(path.parent, Settings())
+    assert "[sheet Data]" in e.value.path and (e.value.line, e.value.column) == (2, "ValueBase")
+
+
+@pytest.mark.parametrize("text", ["12,34,567", "1.2.3", "1e3", "nan", "1,,5"])
+def test_malformed_numbers_are_refused(tmp_path, text):
+    write_sheet(tmp_path, "o.csv", [HEADER.format(";"), f"UC-01;2026-07;Hours;{text};measured"])
+    with pytest.raises(InputError) as e:
+        sheets.read_outcomes(tmp_path, Settings())
+    assert (e.value.line, e.value.column) == (2, "ValueBase")
+
+
+@pytest.mark.parametrize("text, decimal, expected", [
+    ("1234,50", "comma", 1234.5), ("1.234,50", "comma", 1234.5), ("1 234,50", "comma", 1234.5),
+    ("-1.234.567,8", "comma", -1234567.8), ("0,500", "comma", 0.5), ("1.234", "comma", 1234.0),
+    ("1,234.50", "point", 1234.5), ("1,234", "point", 1234.0), ("0.500", "point", 0.5), ("12", "point", 12.0),
+    ("$1,234,567.25", "point", 1234567.25), ("1234.5 EUR", "point", 1234.5),
+])
+def test_number_readings(text, decimal, expected):
+    assert sheets.read_number(text, decimal) == expected
+
+
 # --- use cases -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def use_cases():
-    return sheets.read_use_cases(FIXTURES / "use_cases", Settings())
+def use_cases(tmp_path_factory):
+    return sheets.read_use_cases(only(tmp_path_factory, "use_cases", "register.csv"), Settings())
 
 
 def test_use_cases_have_the_canonical_columns(use_cases):

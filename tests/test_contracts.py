@@ -68,3 +68,37 @@ def test_warnings_render_a_provisional_pack_stamped_on_every_page(sample_data, t
     assert [(c["table"], c["column"], c["severity"]) for c in failed] == [("outcomes", "Owner", "warning")]
     assert "outcomes" in "".join(pages) and "Owner" in "".join(pages)      # the appendix lists it
     assert "line 5" in (pack / "data-quality.html").read_text()
+
+
+# --- tables a first raw folder often lacks (issue 10, item 1) ---------------------------------------------------
+
+def test_raw_folder_without_use_cases_or_outcomes_is_provisional_naming_table_and_folder(tmp_path):
+    from boardpack import steps
+
+    from .test_adapter_seats import M365
+
+    data = tmp_path / "data"
+    shutil.copytree(M365, data / "m365_copilot")
+    (data / "outcomes").mkdir()  # there, but nothing in it yet
+    gate = steps.validate("2026-Q3", data, None, tmp_path / "out")
+    assert gate.status == "PROVISIONAL" and not gate.critical
+    missing = {c.table: c for c in gate.warnings if c.expectation == "expect_table_row_count_to_be_between"}
+    assert set(missing) == {"use_cases", "outcomes"}
+    assert "no use_cases/ folder" in missing["use_cases"].rule and "add a use_cases/ folder" in missing["use_cases"].hint
+    assert "no rows in the outcomes/ folder" in missing["outcomes"].rule
+    assert "add an outcomes/ folder" in missing["outcomes"].hint or "outcomes/ folder" in missing["outcomes"].hint
+    report = gate.report()
+    assert "[WARNING] use_cases" in report and "[WARNING] outcomes" in report
+    # coverage of outcomes is not reported a second time: the missing ledger says it all
+    assert not [c for c in gate.warnings if c.column in ("outcome_months", "use_cases_with_outcomes_share")]
+
+
+def test_a_header_only_table_that_stops_the_run_is_named(sample_data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(sample_data, data)
+    header = (data / "outcomes.csv").read_text().splitlines()[0]
+    (data / "outcomes.csv").write_text(header + "\n")
+    proc = run_cli("build", "--data", str(data), "--reports", str(tmp_path / "reports"))
+    assert proc.returncode == 2
+    assert "[CRITICAL] outcomes.csv: the outcomes table has at least one row" in proc.stderr + proc.stdout
+    assert "the outcome ledger has a header but no rows" in proc.stderr + proc.stdout

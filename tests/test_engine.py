@@ -261,9 +261,11 @@ def test_spend_contract_on_spark_names_column_count_and_values(spark, tmp_path):
     assert read == len(rows)
     failed = {(c.column, c.expectation): c for c in checks if not c.success}
     negative = failed[("EffectiveCost", "expect_column_values_to_be_between")]
-    assert negative.severity == "critical" and negative.unexpected_count == 1 and negative.samples == [-4.0]
+    # a negative usage cost is a correction to check (a warning), not a stop
+    assert negative.severity == "warning" and negative.unexpected_count == 1 and negative.samples == [-4.0]
     money = failed[("ListCost", "expect_column_values_to_be_in_type_list")]
-    assert money.unexpected_count == 1 and money.samples == ["$3"] and money.element_count == len(rows)
+    assert money.severity == "critical" and money.unexpected_count == 1 and money.samples == ["$3"]
+    assert money.element_count == len(rows)
     assert money.observed == "StringType"  # the column stayed text on Spark, so GX itself saw it fail
     assert rolled.empty  # a critical failure: nothing is rolled up
 
@@ -295,14 +297,39 @@ def test_gateway_contract_stops_a_negative_spend_on_duckdb(tmp_path):
     assert "values >= 0" in failed[0].rule and "LiteLLM_SpendLogs.csv" in failed[0].source
 
 
-def test_expensive_checks_are_skipped_above_the_limit_and_said(tmp_path):
+def test_duplicate_request_ids_are_found_at_every_size(tmp_path):
+    """A log exported twice doubles the spend: uniqueness of request_id is checked however many rows there are
+    (one count on the engine), even where every expectation marked expensive would be skipped."""
+    from boardpack import contracts
+
     folder = tmp_path / "litellm"
-    _logs(folder, rows=[r for r in LOG_ROWS if not r.startswith(("r5", "r6"))])
-    out = litellm.read(folder, Settings(expensive_check_rows=2))
-    assert not any(c.expectation == "expect_column_values_to_be_unique" for c in out.checks)
-    assert any("not checked on 8 rows" in n and "request_id" in n for n in out.notes)
-    full = litellm.read(folder, Settings())
-    assert any(c.expectation == "expect_column_values_to_be_unique" and c.success for c in full.checks)
+    rows = [r for r in LOG_ROWS if not r.startswith(("r5", "r6"))]
+    log = _logs(folder, rows=rows + [r for r in rows if r.startswith(("r1,", "r8,"))])  # r1 and r8 exported twice
+    out = litellm.read(folder, Settings(expensive_check_rows=0))
+    unique = next(c for c in out.checks if c.expectation == "expect_column_values_to_be_unique")
+    assert (unique.success, unique.severity, unique.column) == (False, "warning", "request_id")
+    assert (unique.unexpected_count, unique.element_count, unique.samples) == (2, 10, ["r1", "r8"])
+    assert unique.rule == "no duplicate values" and "exported twice" in unique.hint
+    report = contracts.describe(unique)
+    assert log.name in report and "failing: 2 of 10 rows" in report and "'r1', 'r8'" in report
+    assert not [n for n in out.notes if "not checked" in n]
+    _logs(tmp_path / "clean", rows=rows)
+    clean = litellm.read(tmp_path / "clean", Settings(expensive_check_rows=0))
+    assert next(c for c in clean.checks if c.expectation == "expect_column_values_to_be_unique").success
+
+
+@pytest.mark.spark
+def test_duplicate_count_same_on_both_engines(spark, tmp_path):
+    from boardpack import contracts
+
+    rows = [r for r in LOG_ROWS if not r.startswith(("r5", "r6"))]
+    path = _logs(tmp_path / "litellm", rows=rows + rows[:3] + rows[:1])  # r1 three times, r2 and r3 twice
+    duck, spk = _both(spark, _register_logs(path))
+    try:
+        found = [contracts.duplicates(engine, "gateway_requests", "request_id") for engine in (duck, spk)]
+    finally:
+        duck.close(), spk.close()
+    assert found[0] == found[1] == (4, ["r1", "r2", "r3"])
 
 
 # --- clear errors when Spark cannot start -----------------------------------------------------------------------

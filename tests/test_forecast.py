@@ -53,3 +53,19 @@ def test_too_short_a_history_gives_no_forecast():
                         {"cut": {"price_change": -0.5}})
     assert result["insufficient"] and result["base"] == [] and result["scenarios"] == {}
     assert result["history_quarters"] == 2 and result["min_history"] == f.MIN_HISTORY
+
+
+def test_a_zero_quarter_keeps_the_positions_of_the_others():
+    # [100, 0, 400]: the positive quarters sit at positions 0 and 2; log 400 - log 100 = 2 log 2 over two
+    # quarters, so the line doubles every quarter (100%), not quadruples (re-indexed as if adjacent: 300%).
+    assert f.growth_rate([100.0, 0.0, 400.0]) == pytest.approx(1.0)
+    # the line's end at the last quarter (position 2) is 400; the next quarters 800, 1600...
+    assert f.fit_level([100.0, 0.0, 400.0], 1.0) == pytest.approx(400.0)
+    assert f.project({"platform": [100.0, 0.0, 400.0]}, horizon=2)["total"] == pytest.approx([800.0, 1600.0])
+
+
+def test_a_zero_last_quarter_projects_from_the_last_quarter_not_the_last_positive_one():
+    # [100, 200, 0]: fitted on positions 0 and 1 (doubling), the line at position 2 is 400; the forecast of
+    # the next quarter is 800 (re-indexed, the level would be 200 and the next quarter 400, one quarter late).
+    assert f.growth_rate([100.0, 200.0, 0.0]) == pytest.approx(1.0)
+    assert f.fit_level([100.0, 200.0, 0.0], 1.0) == pytest.approx(400.0)

@@ -199,3 +199,70 @@ def test_quarter_metrics_keys(tables):
     assert out["previous"]["quarter"] == "2026-Q2"
     assert out["previous"]["spend"] == pytest.approx(300.0)
     assert set(out["bridge"]) >= {"volume", "mix", "price", "previous_token_spend", "token_spend"}
+
+
+# --- quarters without a basis for some metrics (issue 10, item 1) -----------------------------------------------
+
+TARGETS = {"value_multiple": 3.0, "workload_fit": 0.8, "portable_spend_share": 0.5}
+SCENARIOS = {"usage_surge": {"label": "Usage grows", "usage_growth": 0.10},
+             "price_cut": {"label": "Prices fall", "price_change": -0.25},
+             "right_sizing": {"label": "Right-size", "retiering_adopted": 0.5, "idle_seats_reallocated": 0.5}}
+
+
+def no_token_tables(tables, outcomes: bool = True, use_cases: bool = True) -> dict:
+    """Seats and GPUs only, from 2026-Q1 to Q3 (enough history for a forecast); optionally no outcome ledger
+    and no use-case register, as a raw folder without use_cases/ and outcomes/ gives them."""
+    rows = []
+    for month in pd.date_range("2026-01-01", "2026-09-01", freq="MS"):
+        rows.append(spend_row(month, 600.0 + 10 * month.month, "A", modality="seat_licence", provider="Microsoft",
+                              frequency="Recurring", pricing="Committed", service="Copilot"))
+        rows.append(spend_row(month, 1000.0 + 50 * month.month, "B", modality="self_hosted", provider="AWS",
+                              service="EC2"))
+    seats = pd.DataFrame([{"ProviderName": "Microsoft", "Product": "Copilot", "Month": month, "BusinessUnit": "Finance",
+                           "LicensedSeats": 100.0, "ActiveUsers": 60.0}
+                          for month in pd.date_range("2026-01-01", "2026-09-01", freq="MS")])
+    out = dict(tables, spend=pd.DataFrame(rows), seats=seats)
+    if not outcomes:
+        out["outcomes"] = tables["outcomes"].iloc[0:0]
+    if not use_cases:
+        out["use_cases"] = tables["use_cases"].iloc[0:0]
+        out["spend"] = out["spend"].assign(x_UseCaseId=None)
+    return out
+
+
+def test_a_quarter_without_token_spend_has_no_token_metrics_and_says_why(tables):
+    out = m.quarter_metrics(no_token_tables(tables), Q3, TARGETS, REF, "USD", "FINAL", SCENARIOS)
+    assert out["token_spend"] == 0 and out["tokens"] == 0 and out["retiering_savings"] == 0
+    for key in ("workload_fit", "open_weight_share", "unit_cost_per_mtok"):
+        assert out[key] is None and out["no_basis"][key] == "no token spend this quarter", key
+    assert out["rag"]["workload_fit"] is None  # neither on track nor off it
+    assert out["bridge"] is None and out["no_basis"]["bridge"] == "no token spend this quarter or last"
+    assert out["retiering"] == [] and out["idle_seat_cost"] == pytest.approx(0.4 * (600 + 70 + 600 + 80 + 600 + 90))
+    # the forecast projects seats and GPUs; the token scenarios have nothing to act on
+    fc = out["forecast"]
+    assert set(fc["parts"]) == {"seat_licence", "self_hosted"} and "api_tokens" not in fc["growth"]
+    assert fc["scenarios"]["usage_surge"]["spend"] == pytest.approx(fc["base"])
+    assert fc["scenarios"]["price_cut"]["spend"] == pytest.approx(fc["base"])
+    assert out["value_multiple"] == pytest.approx(out["value"] / out["spend"])  # outcomes are there
+
+
+def test_a_quarter_without_outcomes_or_use_cases_has_no_multiple_and_no_portable_share(tables):
+    out = m.quarter_metrics(no_token_tables(tables, outcomes=False, use_cases=False), Q3, TARGETS, REF, "USD",
+                            "PROVISIONAL", SCENARIOS)
+    assert out["value"] == 0 and out["value_multiple"] is None
+    assert out["no_basis"]["value_multiple"] == "no outcomes recorded"
+    assert out["portable_spend_share"] is None and out["no_basis"]["portable_spend_share"] == "no use-case register"
+    assert out["rag"]["value_multiple"] is None and out["rag"]["portable_spend_share"] is None
+    assert out["unattributed_spend"] == pytest.approx(out["spend"]) and out["unattributed_spend_share"] == 1
+    assert out["use_cases"] == [] and out["assumptions"] == []
+    assert all(h["value_multiple"] is None for h in out["history"])
+
+
+def test_the_bridge_when_token_spend_stops(tables):
+    spend = pd.concat([no_token_tables(tables)["spend"],
+                       pd.DataFrame([spend_row("2026-05-01", 300.0, "A", model="big", token_type="input", tokens=30e6)])])
+    out = m.quarter_metrics(dict(no_token_tables(tables), spend=spend), Q3, TARGETS, REF, "USD", "FINAL")
+    b = out["bridge"]
+    assert (b["previous_token_spend"], b["token_spend"], b["volume"], b["mix"], b["price"]) == (300.0, 0.0, -300.0, 0.0, 0.0)
+    assert b["unit_cost_per_mtok"] is None and b["previous_unit_cost_per_mtok"] == pytest.approx(10.0)
+    assert out["previous"]["workload_fit"] == pytest.approx(1 - 300 / 300)  # Q2: frontier model for a light need

@@ -111,3 +111,44 @@ def test_fonts_are_embedded(pack):
     assert fonts
     for base, descriptor in fonts.items():
         assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), base
+
+
+# --- pages without a basis for some metrics (issue 10, item 1) --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def no_basis_metrics():
+    """metrics.json of a quarter with seats and GPUs only, no outcome ledger and no use-case register."""
+    from boardpack import metrics
+    from boardpack.quarters import Quarter
+
+    from .test_metrics import REF, SCENARIOS, TARGETS, no_token_tables
+    from .test_metrics import tables as tables_fixture
+
+    base = tables_fixture.__wrapped__()
+    out = metrics.quarter_metrics(no_token_tables(base, outcomes=False, use_cases=False), Quarter(2026, 3), TARGETS,
+                                  REF, "USD", "PROVISIONAL", SCENARIOS)
+    return json.loads(json.dumps(out, default=str))  # as the pack notebook reads it
+
+
+def _text(fragment) -> str:
+    return " ".join(re.sub(r"<svg.*?</svg>", " ", fragment.data, flags=re.S).replace("&amp;", "&").split())
+
+
+def test_pages_say_which_metrics_have_no_basis(no_basis_metrics):
+    m = no_basis_metrics
+    summary = _text(pages.executive_summary(m))
+    assert summary.count("no token spend this quarter") >= 2 and "no outcomes recorded" in summary
+    assert "no use-case register" in summary
+    assert "NOT MEASURED" in summary and "bp-kpi bp-none" in pages.executive_summary(m).data
+    workload = _text(pages.workload_page(m))
+    assert "no token spend this quarter" in workload and "n/a" not in workload
+    dynamics = _text(pages.dynamics_page(m))
+    assert "no token spend this quarter" in dynamics and "<svg" not in pages.dynamics_page(m).data
+    value = _text(pages.value_page(m))
+    assert "no outcomes recorded" in value and "n/a" not in value
+    flexibility = _text(pages.flexibility_page(m))
+    assert "no use-case register" in flexibility and "no token spend this quarter" in flexibility
+    outlook = _text(pages.outlook_page(m))
+    assert "tokens: no token spend this quarter" in outlook and "no effect: no token spend" in outlook
+    for page in (summary, workload, dynamics, value, flexibility, outlook):
+        assert "None" not in page.split() and "nan" not in page.lower().split()

@@ -38,16 +38,40 @@ def test_attribution_exact_and_glob_and_unmapped_kept():
     assert out["EffectiveCost"].sum() == 15.0                                 # nothing dropped
 
 
-def test_source_of_truth_is_per_provider_and_modality():
-    frame = spend(ProviderName=["OpenAI", "OpenAI", "Microsoft", "Microsoft"],
-                  x_Source=["openai", "litellm", "focus", "m365_copilot"],
-                  x_SpendModality=["api_tokens", "api_tokens", "api_tokens", "seat_licence"])
+JULY, AUGUST = pd.Timestamp("2026-07-01"), pd.Timestamp("2026-08-01")
+
+
+def test_source_of_truth_is_per_provider_modality_and_month():
+    frame = spend(ProviderName=["OpenAI", "OpenAI", "Microsoft", "Microsoft", "OpenAI"],
+                  x_Source=["openai", "litellm", "focus", "m365_copilot", "litellm"],
+                  x_SpendModality=["api_tokens", "api_tokens", "api_tokens", "seat_licence", "api_tokens"],
+                  ServiceName=["OpenAI API", "OpenAI API", "Azure OpenAI", "Microsoft 365 Copilot", "OpenAI API"],
+                  ChargePeriodStart=[JULY, JULY, JULY, JULY, AUGUST])
     truth = sources.choose_truth(frame, {})
-    assert truth == {("OpenAI", "api_tokens"): "openai", ("Microsoft", "api_tokens"): "focus",
-                     ("Microsoft", "seat_licence"): "m365_copilot"}
-    assert sources.choose_truth(frame, {"OpenAI": "litellm"})[("OpenAI", "api_tokens")] == "litellm"
+    assert truth == {("OpenAI", "api_tokens", JULY, ""): "openai", ("Microsoft", "api_tokens", JULY, ""): "focus",
+                     ("", "seat_licence", JULY, "Microsoft 365 Copilot"): "m365_copilot",
+                     # August: only the gateway reports OpenAI, so its spend counts
+                     ("OpenAI", "api_tokens", AUGUST, ""): "litellm"}
+    assert sources.choose_truth(frame, {"OpenAI": "litellm"})[("OpenAI", "api_tokens", JULY, "")] == "litellm"
     counted, shadow = sources.split_by_truth(frame, truth)
-    assert list(counted["x_Source"]) == ["openai", "focus", "m365_copilot"] and list(shadow["x_Source"]) == ["litellm"]
+    assert list(counted["x_Source"]) == ["openai", "focus", "m365_copilot", "litellm"]
+    assert list(shadow["x_Source"]) == ["litellm"] and list(shadow["x_SupersededBy"]) == ["openai"]
+    assert sources.truth_report(truth)["OpenAI · api tokens"] == "openai (2026-07); litellm (2026-08)"
+
+
+def test_an_invoice_supersedes_the_seat_report_estimate_of_the_same_product_family():
+    # GitHub Copilot billed through Azure (provider Microsoft) and the seat report's estimate (provider GitHub)
+    frame = spend(ProviderName=["Microsoft", "GitHub", "GitHub"], x_Source=["focus", "github_copilot", "github_copilot"],
+                  x_SpendModality=["seat_licence"] * 3,
+                  ServiceName=["GitHub Copilot Business", "GitHub Copilot Business", "GitHub Copilot Enterprise"],
+                  EffectiveCost=[1900.0, 1900.0, 390.0], ChargePeriodStart=[JULY] * 3)
+    counted, shadow = sources.split_by_truth(frame, sources.choose_truth(frame, {}))
+    assert list(counted["x_Source"]) == ["focus"] and shadow["EffectiveCost"].sum() == 2290.0
+
+
+def test_provider_names_are_spelled_as_the_cloud_exports_spell_them():
+    (out,), renamed = sources.canonical_providers(spend(ProviderName=["Amazon Web Services", "azure", "AWS", None]))
+    assert list(out["ProviderName"].fillna("-")) == ["AWS", "Microsoft", "AWS", "-"] and renamed == 2
 
 
 def test_currency_conversion_uses_the_rate_in_force_and_refuses_a_missing_one():
@@ -116,6 +140,16 @@ def test_mixed_pack_reports_sources_fixes_and_reconciliation(mixed_pack):
     assert "Sources and reconciliation" in text and "EUR" in text
     manifest = json.loads((pack / "manifest.json").read_text())
     assert len(manifest["inputs"]) >= 25 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def test_every_json_file_of_the_mixed_pack_is_strict(mixed_pack):
+    def refuse(constant):  # json.loads accepts NaN and Infinity by default; JSON has neither
+        raise ValueError(f"{path.name}: {constant} is not JSON")
+
+    found = sorted(mixed_pack[0].rglob("*.json"))
+    assert "sources.json" in {p.name for p in found}
+    for path in found:
+        json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
 
 
 def test_configured_seat_price_replaces_the_list_price(tmp_path):

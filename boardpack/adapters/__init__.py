@@ -20,6 +20,11 @@ Contract for every adapter:
 - `usage`: token volumes for reconciliation, `USAGE_COLUMNS`, one row per day x provider x model x token
   type x attribution key (empty frame when the source has none).
 - `seats`, `outcomes`, `use_cases`: canonical tables (`schema`) or None.
+- `excluded`: money the source read but does not count (`EXCLUDED_COLUMNS`, built with `excluded_frame`),
+  one row per file x day x service x reason: rows dropped as not AI (`not_ai`), a bucket replaced by a
+  later fetch of it (`superseded`, `x_ExcludedBy` naming the file that won), the same result saved twice
+  (`duplicate`). With `spend` it makes the dollar ledger (`boardpack.ledger`): every dollar read is counted
+  or excluded, visibly.
 - `fixes`: how many values were normalised, per rule (shown on the data-quality page).
 - Anything that cannot be read safely raises `boardpack.exceptions.InputError` naming file, line/row,
   column, the rule and how to fix it.
@@ -44,6 +49,7 @@ SOURCE_COLUMNS = {
     "x_SourceFile": "string",      # file name the row came from
     "x_AttributionKey": "string",  # "<source>.<kind>:<value>", e.g. "litellm.team:team-42"; null if none
     "x_ServiceTier": "string",     # standard, batch, flex, priority... where the source says
+    "x_Basis": "string",           # "estimated" for money no file bills (seats x list price...); else billed
 }
 
 USAGE_COLUMNS = {
@@ -58,6 +64,22 @@ USAGE_COLUMNS = {
     "x_Source": "string",
 }
 
+# Money read but not counted (see `SourceData.excluded`), for the dollar ledger.
+EXCLUDED_COLUMNS = {
+    "x_Source": "string",
+    "x_SourceFile": "string",
+    "ChargePeriodStart": "datetime",
+    "BillingCurrency": "string",
+    "EffectiveCost": "number",      # in BillingCurrency, as read
+    "ProviderName": "string",
+    "ServiceName": "string",
+    "ServiceCategory": "string",
+    "x_Exclusion": "string",        # not_ai, superseded, duplicate
+    "x_ExcludedBy": "string",       # what replaced it: a file or a source; null for not_ai
+    "Rows": "number",               # input rows (or results) it stands for
+}
+EXCLUSIONS = ("not_ai", "superseded", "duplicate")
+
 # Token types beyond input/output that raw sources report separately.
 TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
 
@@ -66,10 +88,9 @@ TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
 class Settings:
     """What adapters may need from the configuration."""
 
-    # FOCUS: rows kept besides ServiceCategory "AI and Machine Learning": regexes on ServiceName / SkuId
-    focus_service_patterns: tuple[str, ...] = (r"(?i)bedrock", r"(?i)openai", r"(?i)vertex ai", r"(?i)gemini",
-                                               r"(?i)cognitive services", r"(?i)ai foundry", r"(?i)sagemaker")
-    focus_sku_patterns: tuple[str, ...] = (r"(?i)token",)
+    # Which charges of a bill are AI spend, and of which kind: a boardpack.ai_catalog.Catalog; None: the
+    # shipped catalog (boardpack/data/ai_spend_catalog.csv)
+    ai_catalog: object = None
     # Seat products: list price per seat and month when the source carries no price
     seat_prices: dict = field(default_factory=lambda: {"Microsoft 365 Copilot": 30.0, "GitHub Copilot Business": 19.0,
                                                         "GitHub Copilot Enterprise": 39.0})
@@ -77,6 +98,43 @@ class Settings:
     # None for a private embedded DuckDB session
     engine: object = None
     expensive_check_rows: int = 5_000_000  # see boardpack.engine.EngineSettings
+    # The attribution map of the raw folder (`reference/attribution.csv`: Key, UseCaseId, BusinessUnit), for
+    # sources that attribute inside the adapter (seat reports: user or team keys -> business unit); None: empty
+    attribution: object = None
+
+
+    def catalog(self):
+        """The AI-spend catalog in force."""
+        return self.ai_catalog if self.ai_catalog is not None else _default_catalog()
+
+
+def _default_catalog():
+    from .. import ai_catalog
+
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = ai_catalog.load()
+    return _CATALOG
+
+
+_CATALOG = None
+
+
+def business_units(keys, mapping) -> dict:
+    """Key -> BusinessUnit of the attribution map (exact keys first, then the first matching glob); keys the
+    map does not name, or names without a business unit, are left out."""
+    import fnmatch
+
+    if mapping is None or len(mapping) == 0:
+        return {}
+    found = {}
+    exact = {k: bu for k, bu in zip(mapping["Key"], mapping["BusinessUnit"]) if not re.search(r"[*?\[]", k)}
+    globs = [(k, bu) for k, bu in zip(mapping["Key"], mapping["BusinessUnit"]) if re.search(r"[*?\[]", k)]
+    for key in dict.fromkeys(k for k in keys if isinstance(k, str)):
+        bu = exact[key] if key in exact else next((b for g, b in globs if fnmatch.fnmatchcase(key, g)), None)
+        if isinstance(bu, str) and bu:
+            found[key] = bu
+    return found
 
 
 @dataclass
@@ -91,6 +149,7 @@ class SourceData:
     fixes: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     checks: list = field(default_factory=list)  # contracts.Check of the source's own contract (gateway logs)
+    excluded: pd.DataFrame | None = None  # money read but not counted (EXCLUDED_COLUMNS); None: nothing
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -119,6 +178,11 @@ def empty_spend() -> pd.DataFrame:
 
 def empty_usage() -> pd.DataFrame:
     return _empty(USAGE_COLUMNS)
+
+
+def excluded_frame(rows: list[dict] | dict[str, list]) -> pd.DataFrame:
+    """Money read but not counted, as a frame with every `EXCLUDED_COLUMNS` column, in order."""
+    return _typed(rows, EXCLUDED_COLUMNS)
 
 
 def spend_frame(rows: list[dict]) -> pd.DataFrame:
@@ -204,6 +268,7 @@ def seat_spend_rows(seats: pd.DataFrame, price: float, *, provider: str, source:
             "ConsumedQuantity": n, "ConsumedUnit": "Seats", "PricingQuantity": n, "PricingUnit": "Seats",
             "ListUnitPrice": price, "ListCost": n * price, "ContractedCost": n * price, "EffectiveCost": n * price,
             "BilledCost": n * price, "BillingCurrency": "USD", "x_BusinessUnit": s["BusinessUnit"],
+            "x_Basis": "estimated",
             "x_SpendModality": "seat_licence", "x_AttributionKey": f"{key}:{product}", "x_Source": source,
             "x_SourceFile": files.get(start),
         })

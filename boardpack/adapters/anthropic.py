@@ -8,12 +8,15 @@ list of pages or a list of buckets. A result with `amount` is a cost report line
 Units: cost `amount` is a STRING in CENTS (`"123.45"` = $1.2345); bucket times are RFC 3339 with an exclusive
 `ending_at`; usage input is already split into disjoint parts (uncached, cache read, cache creation 5m/1h).
 A null workspace is the organisation's default workspace. Days the cost report does not cover but the usage
-report does are priced at list price as estimates.
+report does are priced at list price as estimates. The cost report has no token counts: a token line takes
+the usage count of its day, workspace, model and token type, shared between the lines it covers in proportion
+to cost / list price (standard and batch lines, when the usage report is not grouped by service tier); a line
+no usage covers is given cost / list price tokens, and named in the notes. Pages fetched twice (overlapping
+fetches) count once per bucket, from the later fetch (`refetch`).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -23,7 +26,8 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, files_in, note_estimates, page_buckets, spend_frame, usage_frame
+from . import (Settings, SourceData, files_in, note_estimates, page_buckets, quantities, refetch, spend_frame,
+               usage_frame)
 
 SOURCE = "anthropic"
 PROVIDER = "Anthropic"
@@ -57,7 +61,8 @@ class _Collected:
     costs: list = field(default_factory=list)  # spend rows from cost report lines
     usage: list = field(default_factory=list)  # usage records, one per line and raw token type
     covered: set = field(default_factory=set)  # days a cost report page covers (billed or not)
-    seen: set = field(default_factory=set)  # lines already read (a page saved twice counts once)
+    entries: list = field(default_factory=list)  # every line read (refetch.Entry), before overlaps are resolved
+    ends: dict = field(default_factory=dict)  # file -> the end times of its buckets (which fetch is later)
 
 
 def read(folder: Path, settings: Settings) -> SourceData:
@@ -65,33 +70,42 @@ def read(folder: Path, settings: Settings) -> SourceData:
     data, found = SourceData(SOURCE), _Collected()
     for path in files_in(folder, "*.json"):
         data.files.append(path)
-        _read_file(path, found, data.fixes)
-    _fill_quantities(found.costs, found.usage, data.fixes)
+        _read_file(path, refetch.relative(path, folder), found, data.fixes)
+    _resolve_fetches(found, data)
+    _fill_quantities(found.costs, found.usage, data)
     estimates = _estimate_spend(found.usage, found.covered, data)
     data.spend = spend_frame(found.costs + estimates)
     data.usage = usage_frame(_aggregate_usage(found.usage))
     return data
 
 
-def _read_file(path: Path, found: _Collected, fixes) -> None:
+def _read_file(path: Path, name: str, found: _Collected, fixes) -> None:
+    """Every line of a file as an entry; `name`: the file's path relative to the source folder."""
     buckets = [_bucket_times(b, path, fixes) + (b.get("results") or [],) for b in _buckets(path)]
+    found.ends[name] = [end for _, end, _ in buckets]
     kinds = set()
-    for start, end, results in buckets:
+    for position, (start, end, results) in enumerate(buckets):
         for index, result in enumerate(results):
             kind = _kind(result, path, start, index)
             kinds.add(kind)
-            fingerprint = json.dumps([start.isoformat(), result], sort_keys=True, default=str)
-            if fingerprint in found.seen:  # the same page saved twice would count twice
-                fixes["anthropic.duplicate_result_dropped"] += 1
-                continue
-            found.seen.add(fingerprint)
-            if kind == "cost":
-                found.costs.append(_cost_row(result, start, end, path, fixes))
-            else:
-                found.usage += _usage_records(result, start, path, index, fixes)
+            entry = refetch.Entry(name, start, end, kind, result, bucket=position, cost=kind == "cost")
+            entry.read = (_cost_row(result, start, end, path, name, entry.fixes) if kind == "cost"
+                          else _usage_records(result, start, path, name, index, entry.fixes))
+            found.entries.append(entry)
     # A file holds one report's pages: if it is a cost report, its empty buckets are days billed nothing.
     if "cost" in kinds or (not kinds and "cost" in path.name.lower()):
         found.covered.update(start.normalize() for start, _, _ in buckets)
+
+
+def _resolve_fetches(found: _Collected, data: SourceData) -> None:
+    """The lines that count (a bucket fetched twice: the later fetch's); the others to the ledger and notes."""
+    for entry in refetch.resolve(found.entries, found.ends):
+        data.fixes.update(entry.fixes)
+        if entry.cost:
+            found.costs.append(entry.read)
+        else:
+            found.usage += entry.read
+    refetch.report(data, found.entries)
 
 
 # --- reading pages ---------------------------------------------------------------------------------------
@@ -161,7 +175,7 @@ def _cents(value, path: Path, start, fixes) -> Decimal:
                          column="amount") from None
 
 
-def _cost_row(result: dict, start, end, path: Path, fixes) -> dict:
+def _cost_row(result: dict, start, end, path: Path, name: str, fixes) -> dict:
     """One cost report line as a FOCUS row."""
     dollars = _cents(result["amount"], path, start, fixes)
     currency = str(result.get("currency") or "USD").strip()
@@ -190,18 +204,24 @@ def _cost_row(result: dict, start, end, path: Path, fixes) -> dict:
         "BillingCurrency": currency.upper(), "x_Model": model,
         "x_TokenType": COST_TOKEN_TYPES[raw_type][0] if raw_type else None,
         "x_SpendModality": "api_tokens" if is_tokens else "platform", "x_ServiceTier": tier,
-        "x_AttributionKey": key, "x_Source": SOURCE, "x_SourceFile": path.name, "_raw_type": raw_type,
+        "x_AttributionKey": key, "x_Source": SOURCE, "x_SourceFile": name, "_raw_type": raw_type,
     }
 
 
-def _set_tokens(row: dict, tokens: float, raw_type: str) -> None:
+def _list_price(row: dict) -> float | None:
+    """The catalog's USD price per MTok of a token line's model, token type and service tier, if any."""
+    if not row["x_Model"] or not row["_raw_type"] or row["BillingCurrency"] != "USD":
+        return None
+    return prices.token_price(PROVIDER, row["x_Model"], row["ChargePeriodStart"],
+                              COST_TOKEN_TYPES[row["_raw_type"]][1], row["x_ServiceTier"])
+
+
+def _set_tokens(row: dict, tokens: float) -> None:
     """Token quantity and, where the catalog prices this model and token type in USD, the list cost."""
     row.update(ConsumedQuantity=tokens, ConsumedUnit=TOKEN_UNIT, PricingQuantity=tokens / 1e6, PricingUnit=MTOK_UNIT)
-    if row["x_Model"] and row["BillingCurrency"] == "USD":
-        price = prices.token_price(PROVIDER, row["x_Model"], row["ChargePeriodStart"], COST_TOKEN_TYPES[raw_type][1],
-                                   row["x_ServiceTier"])
-        if price is not None:
-            row.update(ListUnitPrice=price, ListCost=tokens / 1e6 * price)
+    price = _list_price(row)
+    if price is not None:
+        row.update(ListUnitPrice=price, ListCost=tokens / 1e6 * price)
 
 
 # --- usage -----------------------------------------------------------------------------------------------
@@ -213,7 +233,7 @@ def _field(result: dict, dotted: str):
     return value
 
 
-def _usage_records(result: dict, start, path: Path, index: int, fixes) -> list[dict]:
+def _usage_records(result: dict, start, path: Path, name: str, index: int, fixes) -> list[dict]:
     """A usage line as one record per raw token type (the parts are disjoint already: no subtraction)."""
     counts = {raw: _field(result, f) for f, raw in USAGE_FIELDS.items()}
     if counts["cache_creation.ephemeral_5m_input_tokens"] is None and result.get("cache_creation_input_tokens"):
@@ -229,7 +249,7 @@ def _usage_records(result: dict, start, path: Path, index: int, fixes) -> list[d
         if value:
             out.append({"Day": start.normalize(), "x_Model": result.get("model"), "raw_type": raw,
                         "x_TokenType": COST_TOKEN_TYPES[raw][0], "Tokens": float(value), "x_AttributionKey": key,
-                        "x_ServiceTier": result.get("service_tier"), "x_SourceFile": path.name})
+                        "x_ServiceTier": result.get("service_tier"), "x_SourceFile": name})
     return out
 
 
@@ -244,26 +264,41 @@ def _aggregate_usage(records: list[dict]) -> list[dict]:
     return [{**r, "Requests": None, "ProviderName": PROVIDER, "x_Source": SOURCE} for r in frame.to_dict("records")]
 
 
-def _match_key(day, key, model, raw_type, tier) -> tuple:
-    return day, key, model, raw_type, tier == "batch"
+def _usage_tiers(tier: str | None) -> tuple:
+    """The usage service tiers whose count a cost line of `tier` takes: its own, else the count of every tier
+    (null: the usage report not grouped by service tier, as the recommended query is not)."""
+    return (tier, None) if tier else (None, "standard")
 
 
-def _fill_quantities(costs: list[dict], usage: list[dict], fixes) -> None:
-    """Token cost lines take the token count of the matching usage (day, workspace, model, token type, batch
-    or not), when exactly one cost line has that key: the cost report carries no quantities."""
+def _fill_quantities(costs: list[dict], usage: list[dict], data: SourceData) -> None:
+    """Token cost lines take their token count from the usage report (day, workspace, model, token type, tier):
+    the cost report carries no quantities. Lines that share one count split it; lines without one are estimated
+    from their cost at list price; only lines without a list price stay empty."""
     totals: dict[tuple, float] = defaultdict(float)
     for u in usage:
-        key = _match_key(u["Day"], u["x_AttributionKey"], u["x_Model"], u["raw_type"], u["x_ServiceTier"])
-        totals[key] += u["Tokens"]
-    keyed = defaultdict(list)
+        totals[(u["Day"], u["x_AttributionKey"], u["x_Model"], u["raw_type"], u["x_ServiceTier"])] += u["Tokens"]
+    pools = defaultdict(list)
     for row in costs:
         if row["_raw_type"] and row["x_Model"]:
-            keyed[_match_key(row["ChargePeriodStart"].normalize(), row["x_AttributionKey"], row["x_Model"],
-                             row["_raw_type"], row["x_ServiceTier"])].append(row)
-    for key, rows in keyed.items():
-        if len(rows) == 1 and key in totals:  # split lines (e.g. by context window) cannot share one count
-            fixes["anthropic.quantity_from_usage"] += 1
-            _set_tokens(rows[0], totals[key], key[3])
+            base = (row["ChargePeriodStart"].normalize(), row["x_AttributionKey"], row["x_Model"], row["_raw_type"])
+            pool = next((base + (t,) for t in _usage_tiers(row["x_ServiceTier"]) if base + (t,) in totals), None)
+            if pool:
+                pools[pool].append(row)
+    shared = 0
+    for pool, rows in pools.items():
+        if len(rows) == 1:
+            data.fixes["anthropic.quantity_from_usage"] += 1
+            _set_tokens(rows[0], totals[pool])
+        elif quantities.share(rows, totals[pool], _list_price, _set_tokens):
+            shared += len(rows)
+    if shared:
+        data.fixes["anthropic.quantity_shared_from_usage"] += shared
+        data.notes.append(f"anthropic: {shared} token cost line(s) share a usage count with other lines of the same "
+                          "day, workspace, model and token type (service tiers or context windows the usage report "
+                          "does not split): each has its share in proportion to cost / list price of its tier "
+                          f"({prices.catalog_version()}).")
+    quantities.estimate(costs, data, _list_price, _set_tokens, "usage report",
+                        lambda r: r["x_Model"] or "(no model: cost report not grouped by description)")
 
 
 def _estimate_spend(usage: list[dict], covered: set, data: SourceData) -> list[dict]:
@@ -309,5 +344,5 @@ def _estimate_row(u: dict, price: float) -> dict:
         "EffectiveCost": cost, "BilledCost": cost, "BillingCurrency": "USD", "x_Model": u["x_Model"],
         "x_TokenType": COST_TOKEN_TYPES[u["raw_type"]][0], "x_SpendModality": "api_tokens",
         "x_ServiceTier": u["x_ServiceTier"], "x_AttributionKey": u["x_AttributionKey"], "x_Source": SOURCE,
-        "x_SourceFile": u["x_SourceFile"],
+        "x_SourceFile": u["x_SourceFile"], "x_Basis": "estimated",
     }

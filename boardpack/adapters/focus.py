@@ -10,9 +10,12 @@ value and fixes counted with the rows they stand for. Only aggregates reach pand
 number of groups, not the size of the export. When a check fails, the same rules are run row by row by
 DuckDB (the macros) on the file concerned to name the first offending line.
 
-Rows kept: ServiceCategory `AI and Machine Learning`, plus rows whose ServiceName matches one of
-`settings.focus_service_patterns` or whose SkuId matches one of `settings.focus_sku_patterns` (model APIs
-filed elsewhere, GPU compute). Other rows are dropped and counted ("non-AI rows dropped").
+Rows kept: those a rule of the AI-spend catalog (`boardpack.ai_catalog`, `Settings.catalog()`) keeps: model APIs
+and AI services wherever they are filed, AI seat licences (Business Applications, Developer Tools), GPU capacity
+bought as compute. The rule's number travels with the row, and says its kind of spend and, for seats, its
+product. Other rows are dropped and counted ("non-AI rows dropped"); their money is kept, per file, day,
+provider and service, in `excluded` for the dollar ledger. A usage row with a negative cost or quantity not
+marked `ChargeClass` `Correction` is kept as it is and named, by file and line, in a warning check.
 
 Grain of the output: one row per day (rows of a day or less; longer rows keep their own period) x billing
 period x account x sub-account x provider x publisher x invoice issuer x service x category x charge category
@@ -35,7 +38,12 @@ kept AI rows):
   (`On-Demand` → Standard, `Commitment-Based` → Committed); "BillingCurrency upper-cased";
 - "EffectiveCost empty → BilledCost" (and the reverse), when only one of the two is given;
 - "ConsumedUnit in 1000s/millions of tokens → Tokens": ConsumedQuantity rescaled to tokens (`1K Tokens`,
-  `1M Tokens`, `1000000 Tokens`); "ConsumedQuantity empty → PricingQuantity in tokens" on token rows;
+  `1M Tokens`, `1000000 Tokens`); "ConsumedQuantity empty → PricingQuantity in tokens" on token rows (times
+  Microsoft's x_PricingBlockSize); "ConsumedUnit Units on a token meter → Tokens", and "token quantity in blocks
+  of 1,000 or 1,000,000 (read off the list price) → tokens" where a plain count unit (`Units`, `count`) counts
+  blocks: the scale at which the price per unit is nearest the model's list price (`_scale_by_price`);
+- "x_SkuMeterName read as SkuMeter" (Microsoft's FOCUS 1.0 export); "seat licence named as the AI-spend
+  catalog's product";
 - "Tags without braces → JSON object": `"k": "v"` (Azure's legacy form) wrapped in `{}`;
 - "column name case → FOCUS spelling", "FOCUS 1.3 column name → 1.2 name" (ServiceProviderName →
   ProviderName; HostProviderName → PublisherName when PublisherName is absent): counted once per file.
@@ -50,12 +58,14 @@ BillingCurrency that is not three letters, a ChargePeriodEnd before ChargePeriod
 object.
 
 Mapping to the `x_` columns:
-- x_SpendModality `api_tokens` when ConsumedUnit or PricingUnit mentions tokens (except Purchase rows: prepaid
-  tokens are amortised into the usage rows, so the purchase is `platform`), `self_hosted` for
-  ServiceCategory Compute (kept through a pattern) or GPU SKUs, else `platform`;
-- x_Model and x_TokenType parsed from SkuId / SkuMeter / ChargeDescription on token rows (`gpt-4o`,
-  `Claude 3.5 Sonnet`, `... input tokens`, `Inp`, `cached`...); when not recognisable they stay null and the
-  SKUs are named in `notes`;
+- x_SpendModality: the catalog rule's, or for rules that say `auto`: `api_tokens` when ConsumedUnit or
+  PricingUnit mentions tokens, or the meter does and the unit is a plain count (except Purchase rows: prepaid
+  tokens are amortised into the usage rows, so the purchase is `platform`), `self_hosted` for ServiceCategory
+  Compute or GPU SKUs, else `platform`. A seat product's metered use that is not per user is `platform`;
+- x_Model from a ResourceId that names a model (Bedrock ARNs, Vertex publisher models), else parsed from
+  SkuId / SkuMeter / ChargeDescription on token rows (`gpt-4o`, `Claude 3.5 Sonnet`, `gpt 4o 0513`); x_TokenType
+  from the same text (`... input tokens`, `Inp`, `cached`, `InputTokenCount`...); when not recognisable they stay
+  null and the SKUs are named in `notes`;
 - x_UseCaseId / x_BusinessUnit from Tags keys `use_case`/`usecase`/`use-case` and `business_unit`/`bu`/
   `cost_center` (case-insensitive, provider prefixes such as `user:` ignored);
 - x_AttributionKey `focus.tag:<key>=<value>` for the first of the tags project, application, app, team,
@@ -75,6 +85,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .. import ai_catalog
 from ..exceptions import ConfigError, InputError
 from . import (Settings, SourceData, duckdb_connection, empty_spend, empty_usage, files_in, spend_frame,
                usage_frame)
@@ -105,7 +116,13 @@ NUMBER_COLUMNS = ("ConsumedQuantity", "PricingQuantity", "ListUnitPrice", "ListC
                   "EffectiveCost", "BilledCost")
 STRING_COLUMNS = ("BillingAccountId", "SubAccountId", "ProviderName", "PublisherName", "InvoiceIssuerName",
                   "ServiceName", "ServiceCategory", "ChargeCategory", "ChargeFrequency", "ChargeDescription",
-                  "PricingCategory", "SkuId", "SkuMeter", "ConsumedUnit", "PricingUnit", "BillingCurrency", "Tags")
+                  "PricingCategory", "SkuId", "SkuMeter", "ConsumedUnit", "PricingUnit", "BillingCurrency", "Tags",
+                  "ChargeClass", "ResourceId", "x_PricingBlockSize", "x_PricingUnitDescription")
+# Microsoft's FOCUS extensions that say how many units a PricingQuantity counts (block pricing: Azure OpenAI
+# meters in units of 1K tokens); read as text, once per distinct value. Microsoft's FOCUS 1.0 export names the
+# meter x_SkuMeterName (SkuMeter arrived in FOCUS 1.1): it stands in for an absent SkuMeter.
+EXTENSION_COLUMNS = ("x_PricingBlockSize", "x_PricingUnitDescription")
+METER_ALIAS = "x_skumetername"
 USED = TIME_COLUMNS + NUMBER_COLUMNS + STRING_COLUMNS
 MANDATORY = ("ChargePeriodStart", "ChargePeriodEnd", "ProviderName", "ServiceName", "BillingCurrency",
              "ChargeCategory")  # plus EffectiveCost or BilledCost
@@ -134,11 +151,17 @@ FIX_CURRENCY = "BillingCurrency upper-cased"
 FIX_EFFECTIVE = "EffectiveCost empty → BilledCost"
 FIX_BILLED = "BilledCost empty → EffectiveCost"
 FIX_UNIT = "ConsumedUnit in 1000s/millions of tokens → Tokens"
+FIX_COUNT_UNIT = "ConsumedUnit Units on a token meter → Tokens"
+FIX_BLOCKS = "token quantity in blocks of 1,000 or 1,000,000 (read off the list price) → tokens"
+SCALES = (1.0, 1e3, 1e6)
+SCALE_TOLERANCE = 4.0  # the unit price must be within 4x of the list price at the chosen scale
 FIX_FROM_PRICING = "ConsumedQuantity empty → PricingQuantity in tokens"
 FIX_TAGS = "Tags without braces → JSON object"
 FIX_COLUMN_CASE = "column name case → FOCUS spelling"
 FIX_ALIAS = "FOCUS 1.3 column name → 1.2 name"
 FIX_DROPPED = "non-AI rows dropped"
+FIX_METER = "x_SkuMeterName read as SkuMeter"
+FIX_SEAT_PRODUCT = "seat licence named as the AI-spend catalog's product"
 
 USE_CASE_KEYS = {"use_case", "usecase", "use-case"}
 BU_KEYS = {"business_unit", "businessunit", "business-unit", "bu", "cost_center", "costcenter", "cost-center"}
@@ -148,7 +171,11 @@ GPU_RE = re.compile(r"(?i)gpu|nvidia|(?<![a-z0-9])(a100|h100|h200|b200|l4|l40s|t
                     r"(?<![a-z0-9])ml\.(g|p|inf|trn)\d|(?<![a-z0-9])(p3|p4d|p4de|p5|p5e|g4dn|g5|g6|g6e)\.|"
                     r"(?<![a-z0-9])n[cd]\w*_?v\d")
 TOKEN_UNIT_RE = re.compile(r"(?i)token")
-UNIT_SCALE_RE = re.compile(r"(?i)^\s*(\d[\d,]*)?\s*(k|thousand|m|million|mn)?\s*tokens?\s*$")
+TOKEN_METER_RE = re.compile(r"(?i)token")  # `Input global Tokens`, AWS Marketplace `InputTokenCount`
+SEAT_UNIT_RE = re.compile(r"(?i)user|seat|licen|/\s*month|per month")
+# A unit that only counts (how many of what, the meter says): Microsoft's `Units`, `1K`, `1K Units`
+COUNT_UNIT_RE = re.compile(r"(?i)\s*(\d[\d,]*\s*[km]?|[km])?\s*(units?|count|each)?\s*")
+UNIT_SCALE_RE = re.compile(r"(?i)^\s*(\d[\d,]*)?\s*(k|thousand|m|million|mn)?\s*(tokens?|units?)?\s*$")
 MODEL_FAMILY_RE = re.compile(
     r"(?i)(?<![a-z0-9])(gpt|o[1-9]|chatgpt|claude|gemini|gemma|llama|mistral|mixtral|ministral|codestral|pixtral|"
     r"magistral|command|titan|nova|deepseek|grok|phi|qwen|jamba|text-embedding|embed|dall-e|whisper|tts|"
@@ -157,12 +184,18 @@ MODEL_STOP = {"input", "inp", "in", "output", "outp", "out", "prompt", "completi
               "cached", "cache", "batch", "global", "glbl", "gl", "regional", "rgnl", "regnl", "data", "datazone",
               "dzone", "dz", "for", "per", "usd", "text", "audio", "image", "images", "characters", "chars",
               "requests", "request", "units", "unit", "provisioned", "ptu", "hours", "hour", "the", "and", "on",
-              "with", "long", "context", "standard", "priority", "flex", "1k", "1m", "1000", "1000000", "million"}
+              "with", "long", "context", "standard", "priority", "flex", "1k", "1m", "1000", "1000000", "million",
+              "amazon", "bedrock", "edition", "marketplace", "azure", "vertex"}
+# The model id a resource names: Bedrock foundation models and inference profiles (ARNs), Vertex AI publisher
+# models (`.../publishers/google/models/gemini-2.5-pro`); Bedrock marketplace models name it nowhere else.
+RESOURCE_MODEL_RE = re.compile(r"(?:foundation-model|inference-profile|custom-model|provisioned-model)/([^/\s]+)$"
+                               r"|/publishers/[^/\s]+/models/([^/\s]+)$")
 TOKEN_TYPE_RES = (  # first match wins
     ("cache_write", re.compile(r"(?i)cache[\s_-]*(write|creation|writes)|cache[\s_-]*storage")),
     ("cached_input", re.compile(r"(?i)cached|cache[\s_-]*(read|hit)")),
-    ("output", re.compile(r"(?i)(?<![a-z])(output|outp|completion|completions|generated|response)(?![a-z])")),
-    ("input", re.compile(r"(?i)(?<![a-z])(input|inp|prompt)(?![a-z])")),
+    # AWS Marketplace usage types run the words together: USE1_InputTokenCount
+    ("output", re.compile(r"(?i)(?<![a-z])(output|outp|completion|completions|generated|response)(?=token|[^a-z]|$)")),
+    ("input", re.compile(r"(?i)(?<![a-z])(input|inp|prompt)(?=token|[^a-z]|$)")),
 )
 
 # The rules as DuckDB macros: stage 2 and the row-by-row error search run them on DuckDB.
@@ -322,7 +355,7 @@ def _layout(con, path: Path) -> _Layout:
     except duckdb.Error as exc:
         raise InputError(path, f"cannot be read as FOCUS {kind.upper()}: {str(exc).splitlines()[0]}",
                          "export the file again as CSV (comma-separated, header row), CSV.gz or Parquet.") from None
-    canonical = {c.lower(): c for c in FOCUS_COLUMNS}
+    canonical = {c.lower(): c for c in FOCUS_COLUMNS + EXTENSION_COLUMNS}
     columns, extras, renamed = {}, [], Counter()
     raw = [(name, typ) for name, typ, *_ in described if name != "filename"]
     for name, typ in raw:
@@ -344,6 +377,9 @@ def _layout(con, path: Path) -> _Layout:
         if target and target not in columns:
             columns[target] = (name, typ)
             renamed[FIX_ALIAS] += 1
+        if name.strip().lower() == METER_ALIAS and "SkuMeter" not in columns:
+            columns["SkuMeter"] = (name, typ)
+            renamed[FIX_METER] += 1
     return _Layout(path, kind, columns, extras, renamed)
 
 
@@ -438,8 +474,7 @@ def _query(groups: list[list[_Layout]], settings: Settings, numbered: bool = Fal
     empty_terms = " + ".join(f"(fx_nlit({_q(c + '__v')}) = 2)::INT" for c in USED)
     cols.append(f"{kept(null_terms)} AS __fx_null")
     cols.append(f"{kept(empty_terms)} AS __fx_empty")
-    layer2 = f"SELECT *, {_keep_sql(settings)} AS {k} FROM (SELECT *, fx_nstr(ServiceCategory__v) AS __sc, " \
-             "fx_nstr(ServiceName__v) AS __sn, fx_nstr(SkuId__v) AS __sku FROM src)"
+    layer2 = _layer2(settings, lambda v: f"fx_nstr({v})")
     layer3 = f"SELECT {k}, CASE WHEN NOT {k} THEN __sc END AS __dropped_category, __file{row}, {', '.join(cols)} " \
              "FROM l2"
 
@@ -535,15 +570,25 @@ FROM l6 GROUP BY {', '.join(group_keys)}
     return sql, [k] + keys
 
 
-def _keep_sql(settings: Settings) -> str:
-    keep = ["lower(trim(__sc)) = 'ai and machine learning'"]
-    for column, patterns in (("__sn", settings.focus_service_patterns), ("__sku", settings.focus_sku_patterns)):
-        if patterns:  # one regex pass per value: the patterns joined as alternatives
-            keep.append(f"regexp_matches(coalesce({column}, ''), {_lit('|'.join(f'(?:{p})' for p in patterns))})")
-    return f"coalesce({' OR '.join(keep)}, FALSE)"
+# The columns the AI-spend catalog reads, null-normalised once per row in layer 2 under these names.
+MATCH_ALIASES = {"ServiceCategory": "__sc", "ServiceName": "__sn", "SkuId": "__sku", "SkuMeter": "__meter",
+                 "ChargeDescription": "__desc", "ProviderName": "__prov", "PublisherName": "__pub"}
+
+
+def _layer2(settings: Settings, normalise) -> str:
+    """Layer 2: every row with the catalog rule it matches (`__rule`, 0 for none) and whether it is kept.
+
+    `normalise` is the null-normalising rule as SQL (the portable `nstr` or the `fx_nstr` macro)."""
+    catalog = settings.catalog()
+    inner = ", ".join(f"{normalise(c + '__v')} AS {alias}" for c, alias in MATCH_ALIASES.items())
+    rule = ai_catalog.rule_sql(catalog, MATCH_ALIASES, _lit)
+    return (f"SELECT *, {ai_catalog.kept_sql(catalog, '__rule')} AS __kept FROM "
+            f"(SELECT *, {rule} AS __rule FROM (SELECT *, {inner} FROM src))")
 
 
 PER_ROW_TIMES = ("ChargePeriodStart", "ChargePeriodEnd")
+# Parsed on every row, AI or not: the dollar ledger accounts for the dropped rows' money by day.
+LEDGER_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost", "BilledCost")
 GROUPED_TIMES = ("BillingPeriodStart", "BillingPeriodEnd")
 
 
@@ -567,13 +612,18 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
     def kept(expr: str) -> str:
         return f"CASE WHEN {k} THEN {expr} END"
 
-    row_cols = [k, f"CASE WHEN NOT {k} THEN __sc END AS __dropped_category", "__file"]
+    # Rows dropped as not AI keep what the dollar ledger shows of them: service, provider, currency, day, cost.
+    row_cols = [k, "__rule", f"CASE WHEN NOT {k} THEN __sc END AS __dropped_category", "__file",
+                f"CASE WHEN NOT {k} THEN __sn END AS __dropped_service",
+                f"CASE WHEN NOT {k} THEN __prov END AS __dropped_provider",
+                f"CASE WHEN NOT {k} THEN upper(trim({nstr('BillingCurrency__v')})) END AS __dropped_currency"]
     row_cols += [f"{kept(_q(c + '__v'))} AS {_q(c + '__v')}" for c in STRING_COLUMNS]
     for c in GROUPED_TIMES:
         row_cols += [f"{kept(_q(c + '__v'))} AS {_q(c + '__v')}", f"{kept(_q(c + '__t'))} AS {_q(c + '__t')}"]
     for c in PER_ROW_TIMES + NUMBER_COLUMNS:
         raw = _q(c + "__v")
-        row_cols += [f"{kept(nstr(raw))} AS {_q(c + '__s')}", f"{kept(nlit(raw))} AS {_q(c + '__nl')}",
+        text = nstr(raw) if c in LEDGER_COLUMNS else kept(nstr(raw))
+        row_cols += [f"{text} AS {_q(c + '__s')}", f"{kept(nlit(raw))} AS {_q(c + '__nl')}",
                      _q(c + ("__t" if c in TIME_COLUMNS else "__d"))]
     parsed = ["*"]
     for c in PER_ROW_TIMES:
@@ -604,7 +654,8 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
                f"CASE WHEN {sub_day} THEN {day} ELSE ChargePeriodStart__ts END AS __ps",
                f"CASE WHEN {sub_day} THEN {day} + INTERVAL 1 DAY ELSE ChargePeriodEnd__ts END AS __pe",
                "coalesce(EffectiveCost__n, BilledCost__n) AS __eff", "coalesce(BilledCost__n, EffectiveCost__n) AS __billed"]
-    keys1 = [k, "__dropped_category", "__file", "__ps", "__pe"] + [_q(c + "__v") for c in STRING_COLUMNS] + \
+    keys1 = [k, "__rule", "__dropped_category", "__dropped_service", "__dropped_provider", "__dropped_currency",
+             "__file", "__ps", "__pe"] + [_q(c + "__v") for c in STRING_COLUMNS] + \
         [_q(c + s) for c in GROUPED_TIMES for s in ("__v", "__t")]
     aggs1 = ["count(*) AS __rows", "sum(CAST(__bad AS INT)) AS __bad",
              "sum(ConsumedQuantity__n) AS ConsumedQuantity", "sum(PricingQuantity__n) AS PricingQuantity",
@@ -614,21 +665,25 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
              "count(ListUnitPrice__n) AS __lup_n",
              "sum(CASE WHEN ListUnitPrice__n IS NOT NULL THEN ListCost__n END) AS __lup_cost",
              "sum(CASE WHEN ListUnitPrice__n IS NOT NULL THEN PricingQuantity__n END) AS __lup_qty",
-             "sum(CASE WHEN EffectiveCost__n IS NULL AND BilledCost__n IS NOT NULL THEN 1 ELSE 0 END) AS __fx_eff",
-             "sum(CASE WHEN BilledCost__n IS NULL AND EffectiveCost__n IS NOT NULL THEN 1 ELSE 0 END) AS __fx_billed",
+             f"sum(CASE WHEN {k} AND EffectiveCost__n IS NULL AND BilledCost__n IS NOT NULL THEN 1 ELSE 0 END) "
+             "AS __fx_eff",
+             f"sum(CASE WHEN {k} AND BilledCost__n IS NULL AND EffectiveCost__n IS NOT NULL THEN 1 ELSE 0 END) "
+             "AS __fx_billed",
+             f"sum(CASE WHEN NOT {k} AND __eff IS NULL THEN 1 ELSE 0 END) AS __dropped_unreadable",
+             f"sum(CASE WHEN {k} AND lower(trim(coalesce(ChargeCategory__v, ''))) = 'usage' AND ({NEGATIVE}) "
+             "AND lower(trim(coalesce(ChargeClass__v, ''))) <> 'correction' THEN 1 ELSE 0 END) AS __negative_usage",
              "sum(" + " + ".join(f"CASE WHEN {_q(c + '__nl')} = 1 THEN 1 ELSE 0 END" for c in PER_ROW_TIMES + NUMBER_COLUMNS)
              + ") AS __fx_null1",
              "sum(" + " + ".join(f"CASE WHEN {_q(c + '__nl')} = 2 THEN 1 ELSE 0 END" for c in PER_ROW_TIMES + NUMBER_COLUMNS)
              + ") AS __fx_empty1",
-             "sum(" + " + ".join(f"CASE WHEN {_q(c + '__k')} = 1 THEN 1 ELSE 0 END" for c in NUMBER_COLUMNS)
+             "sum(" + " + ".join(f"CASE WHEN {k} AND {_q(c + '__k')} = 1 THEN 1 ELSE 0 END" for c in NUMBER_COLUMNS)
              + ") AS __fx_num"]
     for code in FIX_TS:
-        aggs1.append("sum(" + " + ".join(f"CASE WHEN {_q(c + '__k')} = {code} THEN 1 ELSE 0 END" for c in PER_ROW_TIMES)
-                     + f") AS __fx_ts{code}")
+        aggs1.append("sum(" + " + ".join(f"CASE WHEN {k} AND {_q(c + '__k')} = {code} THEN 1 ELSE 0 END"
+                                         for c in PER_ROW_TIMES) + f") AS __fx_ts{code}")
     stage1 = f"""
 WITH src AS ({union}),
-l2 AS (SELECT *, {_keep_sql(settings)} AS {k} FROM (SELECT *, {nstr('ServiceCategory__v')} AS __sc,
-       {nstr('ServiceName__v')} AS __sn, {nstr('SkuId__v')} AS __sku FROM src)),
+l2 AS ({_layer2(settings, nstr)}),
 l3 AS (SELECT {', '.join(row_cols)} FROM l2),
 l4 AS (SELECT {', '.join(parsed)} FROM l3),
 {''.join(f"i{n} AS (SELECT {', '.join(layer)} FROM {'l4' if n == 0 else f'i{n - 1}'}),{chr(10)}"
@@ -671,15 +726,16 @@ SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY {', '.join(keys1)
                        + [f"{_q(c + '__fix')} = 9" for c in ENUMS]
                        + [f"{_q(c)} IS NULL" for c in ("ProviderName", "ServiceName", "ChargeCategory", "BillingCurrency")]
                        + ["NOT regexp_full_match(BillingCurrency, '[A-Z]{3}')"])
-    keys2 = [k, "__dropped_category", "__file", "__ps", "__pe", "BillingPeriodStart", "BillingPeriodEnd",
-             *[_q(c) for c in STRING_COLUMNS]]
+    keys2 = [k, "__rule", "__dropped_category", "__dropped_service", "__dropped_provider", "__dropped_currency",
+             "__file", "__ps", "__pe", "BillingPeriodStart", "BillingPeriodEnd", *[_q(c) for c in STRING_COLUMNS]]
     aggs2 = [f"sum({w}) AS __rows", f"sum(__bad + CASE WHEN {k} AND ({bad2}) IS NOT FALSE THEN {w} ELSE 0 END) AS __bad",
              *[f"sum({c}) AS {c}" for c in ("ConsumedQuantity", "PricingQuantity", "ListCost", "ContractedCost",
                                             "EffectiveCost", "BilledCost")],
              "CASE WHEN sum(__lup_n) = 0 THEN NULL WHEN min(__lup_min) = max(__lup_max) THEN min(__lup_min) "
              "ELSE sum(__lup_cost) / nullif(sum(__lup_qty), 0) END AS ListUnitPrice",
              "sum(__fx_null1 + __fx_null2) AS __fx_null", "sum(__fx_empty1 + __fx_empty2) AS __fx_empty",
-             "sum(__fx_eff) AS __fx_eff", "sum(__fx_billed) AS __fx_billed", "sum(__fx_num) AS __fx_num"]
+             "sum(__fx_eff) AS __fx_eff", "sum(__fx_billed) AS __fx_billed", "sum(__fx_num) AS __fx_num",
+             "sum(__dropped_unreadable) AS __dropped_unreadable", "sum(__negative_usage) AS __negative_usage"]
     for code in FIX_TS:
         grouped = " + ".join(f"({_q(c + '__k')} IS NOT DISTINCT FROM {code})::INT" for c in GROUPED_TIMES)
         aggs2.append(f"sum(__fx_ts{code} + ({grouped}) * {w}) AS __fx_ts{code}")
@@ -696,14 +752,16 @@ SELECT {', '.join(keys2)}, {', '.join(aggs2)} FROM b GROUP BY {', '.join(keys2)}
 
 
 def _check_patterns(con, settings: Settings) -> None:
-    for kind, patterns in (("focus_service_patterns", settings.focus_service_patterns),
-                           ("focus_sku_patterns", settings.focus_sku_patterns)):
-        for p in patterns:
+    """Every catalog pattern must compile for DuckDB (RE2) as well as Python: they run in SQL."""
+    for rule in settings.catalog().rules:
+        for p in (rule.pattern, rule.provider):
+            if not p:
+                continue
             try:
-                con.execute(f"SELECT regexp_matches('', {_lit(p)})").fetchall()
+                con.execute(f"SELECT regexp_matches('', {_lit('(?i)(?:' + p + ')')})").fetchall()
             except duckdb.Error as exc:
-                raise ConfigError(f"{kind}: the pattern {p!r} is not a valid regular expression for DuckDB (RE2): "
-                                  f"{str(exc).splitlines()[0]}. Use RE2 syntax (no look-arounds).") from None
+                raise ConfigError(f"{rule.origin}: the pattern {p!r} is not a valid regular expression for DuckDB "
+                                  f"(RE2): {str(exc).splitlines()[0]}. Use RE2 syntax (no look-arounds).") from None
 
 
 def read(folder: Path, settings: Settings) -> SourceData:
@@ -736,9 +794,10 @@ def read(folder: Path, settings: Settings) -> SourceData:
         for tags, path in kept_tags.drop_duplicates("Tags").itertuples(index=False):
             if _parse_tags(tags) is None:
                 _bad_tags(con, next(lay for lay in layouts if str(lay.path) == path), tags, settings)
+        out.checks += _negative_usage(con, agg, layouts, settings, folder)
     finally:
         con.close()
-    return _finish(out, agg, folder)
+    return _finish(out, agg, folder, settings)
 
 
 def register(engine, groups: list[list[_Layout]]) -> None:
@@ -767,10 +826,11 @@ def _on_engine(settings: Settings, groups: list[list[_Layout]], stage1: str) -> 
 
 def _s1_types() -> str:
     """Stage 1's columns with their SQL types, whatever pandas made of an all-empty column on the way."""
-    text = ["__dropped_category", "__file"] + [c + "__v" for c in STRING_COLUMNS + GROUPED_TIMES]
+    text = ["__dropped_category", "__dropped_service", "__dropped_provider", "__dropped_currency", "__file"] + \
+        [c + "__v" for c in STRING_COLUMNS + GROUPED_TIMES]
     times = ["__ps", "__pe"] + [c + "__t" for c in GROUPED_TIMES]
     casts = [f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in text] + \
-        [f"CAST({_q(c)} AS TIMESTAMP) AS {_q(c)}" for c in times]
+        [f"CAST({_q(c)} AS TIMESTAMP) AS {_q(c)}" for c in times] + ["CAST(__rule AS INTEGER) AS __rule"]
     return f"* REPLACE ({', '.join(casts)})"
 
 
@@ -778,7 +838,7 @@ def _note_columns(out: SourceData, layouts: list[_Layout], folder: Path) -> None
     extras = Counter(c for lay in layouts for c in dict.fromkeys(lay.extras))
     for column, n in sorted(extras.items()):
         out.notes.append(f"extra column ignored: {column} ({n} file{'s' if n > 1 else ''})")
-    absent = Counter(c for lay in layouts for c in USED if c not in lay.columns)
+    absent = Counter(c for lay in layouts for c in USED if c not in lay.columns and c not in EXTENSION_COLUMNS)
     for column, n in sorted(absent.items()):
         out.notes.append(f"column {column} absent from {n} file{'s' if n > 1 else ''}: read as null")
 
@@ -798,6 +858,37 @@ def _diagnose(con, agg: pd.DataFrame, layouts: list[_Layout], settings: Settings
     if row.empty:  # pragma: no cover - the aggregate saw a bad row, so this file has one
         raise InputError(layout.path, "a row failed the FOCUS checks", "check the file against FOCUS 1.2.")
     _raise_for(layout, row.iloc[0].to_dict())
+
+
+# A usage row whose money or quantity is below zero: a correction, unless the export says it is one.
+NEGATIVE = "__eff < 0 OR __billed < 0 OR ListCost__n < 0 OR ConsumedQuantity__n < 0"
+NEGATIVE_RULE = 'values >= 0 where ChargeCategory == "Usage" and ChargeClass is not "Correction"'
+NEGATIVE_HINT = ("a negative usage cost is a correction of an earlier charge (FOCUS 1.1 and later mark corrections "
+                 "ChargeClass Correction): check these lines are corrections. They are counted as they are, and "
+                 "the pack is PROVISIONAL until they are marked or explained.")
+
+
+def _negative_usage(con, agg: pd.DataFrame, layouts: list[_Layout], settings: Settings, folder: Path) -> list:
+    """A warning per file with negative usage costs not marked as corrections, naming the file's own lines."""
+    from ..contracts import Check
+
+    files = agg.loc[agg["__negative_usage"].fillna(0) > 0].groupby("__file")["__negative_usage"].sum()
+    checks = []
+    for path, count in files.items():
+        layout = next(lay for lay in layouts if str(lay.path) == path)
+        con.execute("SET threads = 1")
+        sql, _ = _query([[layout]], settings, numbered=True)
+        rows = con.execute(sql[: sql.rindex("SELECT")] + "SELECT __row, __eff FROM l6 WHERE __kept AND "
+                           f"ChargeCategory = 'Usage' AND ({NEGATIVE}) AND "
+                           "lower(trim(coalesce(ChargeClass, ''))) <> 'correction' ORDER BY __row LIMIT 5").fetchall()
+        csv = layout.kind == "csv"
+        checks.append(Check(
+            table="spend", source=_relative(Path(path), folder), expectation="expect_column_values_to_be_between",
+            column=layout.columns.get("EffectiveCost", ("EffectiveCost",))[0], severity="warning", success=False,
+            rule=NEGATIVE_RULE, hint=NEGATIVE_HINT, unexpected_count=int(count),
+            rows=[int(r) + 1 if csv else int(r) for r, _ in rows], samples=[float(v) for _, v in rows],
+            row_label="line" if csv else "row"))
+    return checks
 
 
 def _bad_tags(con, layout: _Layout, tags: str, settings: Settings) -> None:
@@ -862,7 +953,7 @@ def _raise_for(layout: _Layout, r: dict) -> None:
 
 # --- aggregate -> canonical rows --------------------------------------------------------------------------------
 
-def _finish(out: SourceData, agg: pd.DataFrame, folder: Path) -> SourceData:
+def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings) -> SourceData:
     kept = agg[agg["__kept"].fillna(False).astype(bool)].copy()
     dropped = agg[~agg["__kept"].fillna(False).astype(bool)]
     n_kept, n_dropped = int(kept["__rows"].sum()), int(dropped["__rows"].sum())
@@ -872,6 +963,11 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path) -> SourceData:
         by_cat = dropped.groupby(dropped["__dropped_category"].fillna("(no ServiceCategory)"))["__rows"].sum()
         out.notes.append("dropped by ServiceCategory: " + ", ".join(
             f"{cat} {int(n)}" for cat, n in by_cat.sort_values(ascending=False).items()))
+    out.excluded = _dropped_money(dropped, folder)
+    unreadable = int(dropped["__dropped_unreadable"].fillna(0).sum()) if len(dropped) else 0
+    if unreadable:
+        out.notes.append(f"{unreadable} non-AI row(s) have no readable cost or charge date: their money cannot be "
+                         "shown in the dollar ledger (they are not AI spend by the AI-spend catalog).")
     counts = {FIX_NULL: "__fx_null", FIX_EMPTY: "__fx_empty", FIX_EFFECTIVE: "__fx_eff", FIX_BILLED: "__fx_billed",
               FIX_NUMBER: "__fx_num", FIX_PREVIEW: "__fx_preview", FIX_CURRENCY: "__fx_currency",
               **{FIX_TS[code]: f"__fx_ts{code}" for code in FIX_TS},
@@ -900,16 +996,38 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path) -> SourceData:
     kept["x_BusinessUnit"] = attribution.map(lambda a: a[1])
     kept["x_AttributionKey"] = attribution.map(lambda a: a[2])
 
-    # modality, model, token type, token units
+    # modality (the catalog's, or read off the charge when the rule says auto), model, token type, token units
     text = (kept["SkuId"].fillna("") + " | " + kept["SkuMeter"].fillna("") + " | "
             + kept["ChargeDescription"].fillna(""))
     units = kept["ConsumedUnit"].fillna("") + " " + kept["PricingUnit"].fillna("")
-    # Token rows: a token unit, except purchases (prepaid tokens are amortised into the usage rows).
-    is_tokens = _by_value(units, lambda u: bool(TOKEN_UNIT_RE.search(u))).astype(bool) & (
+    meter = (kept["SkuMeter"].fillna("") + " " + kept["x_PricingUnitDescription"].fillna("") + " "
+             + kept["ChargeDescription"].fillna(""))
+    # Token rows: a token unit, or a meter priced in tokens whose unit is a plain count (Microsoft writes Azure
+    # OpenAI meters as `Units` in blocks of 1K), except purchases (prepaid tokens are amortised into usage rows).
+    is_tokens = (_by_value(units, lambda u: bool(TOKEN_UNIT_RE.search(u))).astype(bool)
+                 | (_by_value(meter, lambda m: bool(TOKEN_METER_RE.search(m))).astype(bool)
+                    & _by_value(kept["ConsumedUnit"].fillna("") + "\x1f" + kept["PricingUnit"].fillna(""),
+                                lambda u: all(COUNT_UNIT_RE.fullmatch(p) for p in u.split("\x1f"))).astype(bool))) & (
         kept["ChargeCategory"] != "Purchase")
     is_gpu = (kept["ServiceCategory"] == "Compute") | _by_value(text, lambda t: bool(GPU_RE.search(t))).astype(bool)
-    kept["x_SpendModality"] = np.where(is_tokens, "api_tokens", np.where(is_gpu, "self_hosted", "platform"))
-    kept["x_Model"] = _by_value(text, parse_model).where(is_tokens, None)
+    auto = np.where(is_tokens, "api_tokens", np.where(is_gpu, "self_hosted", "platform"))
+    rules = kept["__rule"].astype(int).map(lambda n: settings.catalog().rule(n))
+    said = rules.map(lambda r: r.modality if r is not None else "auto")
+    # A seat product's metered use (pay-as-you-go messages, premium requests) is not a seat; seats billed as
+    # metered usage per user and month (GitHub Copilot on an Azure invoice) are.
+    per_seat = _by_value(units, lambda u: bool(SEAT_UNIT_RE.search(u))).astype(bool)
+    metered_seat = (said == "seat_licence") & (kept["ChargeFrequency"] == "Usage-Based") & ~per_seat
+    kept["x_SpendModality"] = np.where((said == "auto") | metered_seat, auto, said)
+    kept.loc[metered_seat & (kept["x_SpendModality"] == "self_hosted"), "x_SpendModality"] = "platform"
+    is_tokens = is_tokens & (kept["x_SpendModality"] == "api_tokens")
+    seats = kept["x_SpendModality"] == "seat_licence"
+    product = rules.map(lambda r: r.product if r is not None else "")
+    renamed = seats & (product != "") & (kept["ServiceName"] != product)
+    if renamed.any():  # seat utilisation joins a seat charge to its seats by product name
+        out.fixes[FIX_SEAT_PRODUCT] += int(kept.loc[renamed, "__rows"].sum())
+        kept.loc[renamed, "ServiceName"] = product[renamed]
+    named = _by_value(kept["ResourceId"], resource_model)
+    kept["x_Model"] = named.where(named.notna(), _by_value(text, parse_model)).where(is_tokens, None)
     kept["x_TokenType"] = _by_value(text, parse_token_type).where(is_tokens, None)
     scale = _by_value(kept["ConsumedUnit"], _unit_scale).astype(float)
     scaled = is_tokens & scale.notna() & (scale != 1)
@@ -917,7 +1035,24 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path) -> SourceData:
         out.fixes[FIX_UNIT] += int(kept.loc[scaled, "__rows"].sum())
         kept.loc[scaled, "ConsumedQuantity"] = kept.loc[scaled, "ConsumedQuantity"] * scale[scaled]
         kept.loc[scaled, "ConsumedUnit"] = "Tokens"
+    counted_units = is_tokens & kept["ConsumedQuantity"].notna() & _by_value(
+        kept["ConsumedUnit"].fillna(""), lambda u: bool(u.strip()) and bool(COUNT_UNIT_RE.fullmatch(u))
+        and "token" not in u.lower() and _unit_scale(u) in (None, 1)).astype(bool)
+    if counted_units.any():
+        # A plain count unit does not say whether it counts tokens or blocks of them (Microsoft's FOCUS 1.0
+        # rows count 1K blocks as `Units`, its 1.2 export tokens): the price per unit says which.
+        factor = _scale_by_price(kept[counted_units], out)
+        blocks = counted_units & factor.reindex(kept.index).fillna(1).ne(1)
+        if blocks.any():
+            out.fixes[FIX_BLOCKS] += int(kept.loc[blocks, "__rows"].sum())
+            kept.loc[blocks, "ConsumedQuantity"] = kept.loc[blocks, "ConsumedQuantity"] * factor[blocks[blocks].index]
+        out.fixes[FIX_COUNT_UNIT] += int(kept.loc[counted_units, "__rows"].sum())
+        kept.loc[counted_units, "ConsumedUnit"] = "Tokens"
+    block = kept["x_PricingBlockSize"].map(_block_size).astype(float)
     pricing_scale = _by_value(kept["PricingUnit"], _unit_scale).astype(float)
+    described = kept["x_PricingUnitDescription"].map(_unit_scale).astype(float)
+    # Microsoft's PricingQuantity counts blocks (usage / x_PricingBlockSize) of a plain `Units` PricingUnit
+    pricing_scale = block.where(block.notna() & pricing_scale.fillna(1).eq(1), pricing_scale.fillna(described))
     from_pricing = is_tokens & kept["ConsumedQuantity"].isna() & kept["PricingQuantity"].notna() & \
         pricing_scale.notna()
     if from_pricing.any():
@@ -1016,8 +1151,9 @@ def _attribution(info: dict | None, sub_account, account) -> tuple:
 
 
 def _unit_scale(unit) -> float | None:
-    """Tokens per ConsumedUnit: 1 for `Tokens`, 1000 for `1K Tokens`/`1000 Tokens`, 1e6 for `1M Tokens`."""
-    if not isinstance(unit, str):
+    """Tokens per unit of a token row: 1 for `Tokens` or `Units`, 1000 for `1K Tokens`/`1000 Tokens`/`1K`,
+    1e6 for `1M Tokens`; None for anything else (and for an empty unit)."""
+    if not isinstance(unit, str) or not unit.strip():
         return None
     m = UNIT_SCALE_RE.match(unit)
     if not m:
@@ -1025,6 +1161,68 @@ def _unit_scale(unit) -> float | None:
     number = float(m.group(1).replace(",", "")) if m.group(1) else 1.0
     suffix = (m.group(2) or "").lower()
     return number * {"": 1, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}[suffix]
+
+
+def _block_size(value) -> float | None:
+    """x_PricingBlockSize as a number of units per priced block (None when absent, unreadable or not > 0)."""
+    try:
+        size = float(str(value).replace(",", "").strip())
+    except (TypeError, ValueError):
+        return None
+    return size if size > 0 else None
+
+
+def _dropped_money(dropped: pd.DataFrame, folder: Path):
+    """The money of the rows dropped as not AI, per file, day, provider, service and currency (the ledger's)."""
+    from . import excluded_frame
+
+    money = dropped[dropped["EffectiveCost"].notna() & dropped["__ps"].notna()] if len(dropped) else dropped
+    if money.empty:
+        return None
+    return excluded_frame({
+        "x_Source": SOURCE, "x_SourceFile": _by_value(money["__file"], lambda f: _relative(Path(f), folder)),
+        "ChargePeriodStart": money["__ps"], "BillingCurrency": money["__dropped_currency"],
+        "EffectiveCost": money["EffectiveCost"], "ProviderName": money["__dropped_provider"],
+        "ServiceName": money["__dropped_service"], "ServiceCategory": money["__dropped_category"],
+        "x_Exclusion": "not_ai", "x_ExcludedBy": None, "Rows": money["__rows"]})
+
+
+def _scale_by_price(rows: pd.DataFrame, out: SourceData) -> pd.Series:
+    """Tokens per unit of token rows whose unit is a plain count: the scale (1, 1,000 or 1,000,000) at which
+    their price per unit is nearest the list price of their model and token type, per model, token type and
+    unit; 1 where the catalog has no price or no scale comes within SCALE_TOLERANCE (named in the notes)."""
+    from .. import prices
+
+    factor = pd.Series(1.0, index=rows.index)
+    keys = ["ProviderName", "x_Model", "x_TokenType", "ConsumedUnit"]
+    for key, g in rows.groupby(keys, dropna=False):
+        provider, model, token_type, unit = key
+        qty = float(g["ConsumedQuantity"].sum())
+        list_cost = float(g["ListCost"].sum(min_count=1)) if g["ListCost"].notna().any() else 0.0
+        cost = list_cost if list_cost > 0 else float(g["EffectiveCost"].sum())
+        day = pd.Timestamp(g["__ps"].min()) + pd.Timedelta(hours=12)  # the first day, at midday
+        listed = prices.token_price(provider, model, day.to_pydatetime(), token_type) if \
+            isinstance(model, str) and isinstance(token_type, str) else None
+        if not listed or qty <= 0 or cost <= 0:
+            out.notes.append(f"{model} {token_type} tokens counted in '{unit}' as single tokens: no list price to "
+                             "confirm the unit against.")
+            continue
+        per_million = cost / qty * 1e6
+        best = min(SCALES, key=lambda s: abs(np.log(per_million / s / listed)))
+        if abs(np.log(per_million / best / listed)) > np.log(SCALE_TOLERANCE):
+            out.notes.append(f"{model} {token_type}: {per_million:,.4f} per million '{unit}' is far from the list "
+                             f"price of {listed:,.4f} per million tokens at any scale; counted as single tokens.")
+            continue
+        factor[g.index] = best
+    return factor
+
+
+def resource_model(resource) -> str | None:
+    """The model id in a ResourceId, when the resource is a model: `arn:...:inference-profile/us.anthropic...`."""
+    if not isinstance(resource, str):
+        return None
+    m = RESOURCE_MODEL_RE.search(resource.strip())
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def parse_model(text: str) -> str | None:
@@ -1040,8 +1238,10 @@ def parse_model(text: str) -> str | None:
         m = MODEL_FAMILY_RE.search(part)
         if not m:
             continue
-        words = []
-        for word in re.split(r"[\s\-_/,()]+", part[m.start():]):
+        # "text" is a stop word (Gemini "... text tokens") except in the family name text-embedding itself
+        family = m.group(1).lower()
+        words = family.split("-") if family == "text-embedding" else []
+        for word in re.split(r"[\s\-_/,()]+", part[m.end() if words else m.start():]):
             w = word.strip().lower()
             if not w:
                 continue

@@ -10,6 +10,24 @@ else the latest `last_activity_at` of its seats. Month = the snapshot's month; a
 `last_activity_at` falls within the 30 days up to the snapshot (the last 30 days of the month when the
 snapshot is taken at its end). Seat lists win over billing summaries of the same month; the billing summary
 (`total`, `active_this_cycle`) is used for months without a seat list. Prices come from `settings.seat_prices`.
+
+A seat is its assignee: a user, a team or an organization (GitHub's `copilot-seat-details` schema; how they
+are told apart: tests/fixtures/github_copilot/NOTES.md), keyed by kind and id, since a team and a user can
+share an id. Pages overlapping, or the enterprise listing naming a user once per organization, list a seat
+twice: it counts once. Each page's `total_seats` is a cross-check: a month whose seat list has more or fewer
+seats than it says is named in `notes` with both numbers, and fails the warning check `total_seats` (the
+seats listed are what is counted and charged).
+
+Business unit of a seat: the first of its keys that the attribution map of the raw folder
+(`settings.attribution`, `reference/attribution.csv`) resolves, in this order, else the name of the team
+that assigned it:
+    github_copilot.user:<login>            the user (lower case), or
+    github_copilot.team:<slug>             a team that is itself the assignee
+    github_copilot.org:<login>             an organization that is itself the assignee
+    github_copilot.team:<slug>             the assigning team (`assigning_team.slug`)
+    github_copilot.org:<login>             the organization, when the file says: the seat's `organization` (the
+                                           enterprise listing) or an `organization` field saved with the page
+For example `github_copilot.team:platform,,Engineering` or `github_copilot.org:contoso-emea,,EMEA`.
 """
 
 from __future__ import annotations
@@ -22,7 +40,7 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..schema import SEATS_COLUMNS
-from . import Settings, SourceData, empty_usage, files_in, seat_spend_rows, spend_frame
+from . import Settings, SourceData, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "github_copilot"
 PROVIDER = "GitHub"
@@ -30,7 +48,8 @@ PRODUCTS = {"business": "GitHub Copilot Business", "enterprise": "GitHub Copilot
 DEFAULT_PLAN = "business"
 ACTIVE_DAYS = 30
 DATE_IN_NAME = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?(?![0-9])")
-SEAT_COLUMNS = ["Month", "asof", "user", "Product", "BusinessUnit", "active", "file"]
+SEAT_COLUMNS = ["Month", "asof", "seat", "keys", "Product", "BusinessUnit", "active", "file", "total_seats"]
+KEY = "github_copilot."  # + user:<login>, team:<slug> or org:<login>: the attribution map's keys
 
 
 def read(folder: Path, settings: Settings) -> SourceData:
@@ -45,6 +64,8 @@ def read(folder: Path, settings: Settings) -> SourceData:
             else:
                 seats += _seat_records(doc, fetched_at, path, data)
     kept = _latest_snapshot(pd.DataFrame(seats, columns=SEAT_COLUMNS), data)
+    _check_total_seats(kept, data)
+    kept = _business_units(kept, settings.attribution)
     data.seats = _with_billing(_seat_counts(kept), billing, data)
     used_billing = [b for b in billing if b["Month"] not in set(kept["Month"])]
     data.spend = _seat_spend(data.seats, settings, kept.to_dict("records") + used_billing, data)
@@ -124,14 +145,47 @@ def _seat_records(doc: dict, fetched_at, path: Path, data: SourceData) -> list[d
         if last is not None and last > asof:
             data.fixes["github.activity_after_snapshot"] += 1  # the snapshot time is a day or file-name estimate
         assignee, team = seat.get("assignee") or {}, seat.get("assigning_team") or {}
+        kind, ident, name = _assignee(assignee)
+        org = _login(seat.get("organization")) or _login(doc.get("organization"))
+        keys = [f"{KEY}{kind if kind != 'organization' else 'org'}:{name}" if name else None,
+                f"{KEY}team:{str(team['slug']).lower()}" if team.get("slug") else None,
+                f"{KEY}org:{org}" if org else None]
         records.append({
             "Month": month.to_period("M").to_timestamp(), "asof": asof,
-            "user": str(assignee.get("id") or assignee.get("login") or "") or None,
+            "seat": f"{kind}:{ident if ident is not None else name}" if ident is not None or name else None,
+            "keys": [k for k in keys if k],
             "Product": _product(seat.get("plan_type") or doc.get("plan_type"), path, data),
-            "BusinessUnit": team.get("name") or None,
+            # the map comes first (`_business_units`); the team's own name is what is left without it
+            "BusinessUnit": team.get("name") or (assignee.get("name") if kind == "team" else None) or None,
             "active": last is not None and last > asof - pd.Timedelta(days=ACTIVE_DAYS), "file": path.name,
+            "total_seats": doc.get("total_seats") if isinstance(doc.get("total_seats"), (int, float)) else None,
         })
     return records
+
+
+def _assignee(assignee: dict) -> tuple[str, str | None, str | None]:
+    """(kind, id, login or slug in lower case) of a seat's assignee: user, team or organization.
+
+    `type` says User or Organization where the object has it; a team has neither `type` nor `login` but a
+    `slug`; an organization without `type` is known by its /orgs/ URLs. Bots and other accounts are users.
+    """
+    kind = str(assignee.get("type") or "").strip().lower()
+    if kind not in ("user", "organization", "team"):
+        if "login" not in assignee and ("slug" in assignee or "members_url" in assignee):
+            kind = "team"
+        elif "hooks_url" in assignee or "/orgs/" in str(assignee.get("url") or ""):
+            kind = "organization"
+        else:
+            kind = "user"
+    name = assignee.get("slug") if kind == "team" else assignee.get("login")
+    ident = assignee.get("id")
+    return kind, None if ident is None else str(ident), str(name).lower() if name else None
+
+
+def _login(org) -> str | None:
+    """An organization's login, from an organization object or a plain login, in lower case."""
+    login = org.get("login") if isinstance(org, dict) else org if isinstance(org, str) else None
+    return login.strip().lower() if login and login.strip() else None
 
 
 def _billing_record(doc: dict, fetched_at, path: Path, data: SourceData) -> dict:
@@ -158,11 +212,51 @@ def _latest_snapshot(seats: pd.DataFrame, data: SourceData) -> pd.DataFrame:
         data.fixes["github.superseded_snapshot_dropped"] += 1
         data.notes.append(f"github_copilot: {name} is superseded by a later snapshot of the same month; not counted.")
     seats = seats[day == latest]
-    named = seats["user"].notna()
-    duplicated = named & seats.duplicated(["Month", "user"])
+    named = seats["seat"].notna()
+    duplicated = named & seats.duplicated(["Month", "seat"])
     if duplicated.any():  # overlapping pages, or one user seated through two orgs of one enterprise
         data.fixes["github.duplicate_seat_dropped"] += int(duplicated.sum())
     return seats[~duplicated]
+
+
+def _check_total_seats(seats: pd.DataFrame, data: SourceData) -> None:
+    """Each month's seats listed against the `total_seats` its pages state: a note and a failed warning check
+    for every month they differ (a page not saved, or pages of two runs mixed), with both numbers."""
+    from ..contracts import Check
+
+    stated = seats.dropna(subset=["total_seats"])
+    if stated.empty:
+        return
+    differ = []
+    for month, rows in stated.groupby("Month"):
+        totals = sorted(set(rows["total_seats"].astype(int)))
+        listed = int((seats["Month"] == month).sum())
+        files = ", ".join(sorted(set(rows["file"])))
+        if len(totals) > 1:
+            data.notes.append(f"github_copilot: {month:%Y-%m} ({files}): the pages disagree on total_seats "
+                              f"({', '.join(map(str, totals))}); the largest is compared.")
+        if listed != totals[-1]:
+            differ.append(f"{month:%Y-%m}: {listed} listed, total_seats {totals[-1]}")
+            data.notes.append(f"github_copilot: {month:%Y-%m} ({files}): the seat list has {listed} seat(s), "
+                              f"total_seats {totals[-1]}; the {listed} listed are counted and charged.")
+    files = [str(p) for p in data.files if p.name in set(stated["file"])]
+    data.checks.append(Check(
+        table=SOURCE, source=", ".join(files), expectation="expect_seat_list_to_match_total_seats",
+        column="total_seats", severity="warning", success=not differ,
+        rule="each month's seat list has as many seats as its total_seats",
+        hint="save every page of GET /orgs/{org}/copilot/billing/seats from one run (per_page=100, following the Link "
+             "header to the last page), together; until then the seats listed are what is counted and charged.",
+        unexpected_count=len(differ), element_count=int(stated["Month"].nunique()), samples=differ,
+        row_label="month"))
+
+
+def _business_units(seats: pd.DataFrame, mapping) -> pd.DataFrame:
+    """Each seat's business unit: the first of its keys the attribution map resolves, else its team's name."""
+    if seats.empty:
+        return seats
+    found = business_units([k for keys in seats["keys"] for k in keys], mapping)
+    mapped = [next((found[k] for k in keys if k in found), None) for keys in seats["keys"]]
+    return seats.assign(BusinessUnit=[m if m is not None else bu for m, bu in zip(mapped, seats["BusinessUnit"])])
 
 
 def _seat_counts(seats: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,15 @@ period: they come from the file name (`..._2026-07-31_D30.csv`), else the latest
 
 The report carries no prices: the seat charge is seats x `settings.seat_prices` (a list price assumption
 unless a FOCUS or invoice source provides the charge and is made the source of truth).
+
+Business unit of a user: the report's Department when it has one (Graph's own reports never do), else the
+attribution map of the raw folder (`settings.attribution`, `reference/attribution.csv`) resolving the user's
+key `m365_copilot.user:<user principal name>`, lower case; where the report is anonymised (the tenant's
+"display concealed names" setting) the principal name is the hash the report shows, lower case too:
+    m365_copilot.user:ada@sales.contoso.com,,Sales        one user
+    m365_copilot.user:*@sales.contoso.com,,Sales          a glob: every user of a domain
+    m365_copilot.user:8f14e45fceea167a5a36dedd4bea2543,,Finance   an anonymised user
+Seats and their charges are counted per month and business unit; users the map does not resolve have none.
 """
 
 from __future__ import annotations
@@ -20,11 +29,12 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..schema import SEATS_COLUMNS
-from . import Settings, SourceData, empty_usage, files_in, seat_spend_rows, spend_frame
+from . import Settings, SourceData, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "m365_copilot"
 PROVIDER = "Microsoft"
 PRODUCT = "Microsoft 365 Copilot"
+USER_KEY = "m365_copilot.user:"  # + user principal name (or its hash), lower case: the attribution map's key
 DEFAULT_PERIOD_DAYS = 30
 
 # Canonical field -> header spellings seen across releases (compared after `_norm`).
@@ -58,6 +68,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
         data.files.append(path)
         users.append(_read_file(path, data))
     users = _latest_report_per_month([u for u in users if len(u)], data)
+    users = _mapped_business_units(users, settings.attribution)
     data.seats = _seats(users)
     files = users.groupby("Month")["file"].agg(lambda f: ", ".join(sorted(set(f)))).to_dict()
     data.spend = _seat_spend(data.seats, settings, data, files)
@@ -201,6 +212,15 @@ def _latest_report_per_month(frames: list[pd.DataFrame], data: SourceData) -> pd
     if duplicated.any():
         data.fixes["m365.duplicate_user_dropped"] += int(duplicated.sum())
     return users[~duplicated]
+
+
+def _mapped_business_units(users: pd.DataFrame, mapping) -> pd.DataFrame:
+    """Users without a Department take the business unit the attribution map gives their key."""
+    if users.empty:
+        return users
+    keys = USER_KEY + users["user"]
+    found = business_units(keys[users["BusinessUnit"].isna()], mapping)
+    return users.assign(BusinessUnit=users["BusinessUnit"].where(users["BusinessUnit"].notna(), keys.map(found)))
 
 
 def _seats(users: pd.DataFrame) -> pd.DataFrame:

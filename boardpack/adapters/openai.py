@@ -8,11 +8,14 @@ pages, or a list of buckets. What a result holds is read from its `object`:
 Units: `amount.value` is in dollars (not cents) with a lower-case currency; bucket times are Unix seconds
 with an exclusive end; usage `input_tokens` INCLUDES cached and cache-write tokens, so they are split out.
 Days the Costs API does not cover but the Usage API does are priced at list price as estimates.
+Token cost lines without `quantity` take the usage count of their day, project, model and token type, shared
+between the lines it covers in proportion to cost / list price (batch and standard lines when the usage is not
+grouped by batch); a line no usage covers is given cost / list price tokens, and named in the notes.
+Pages fetched twice (overlapping fetches) count once per bucket, from the later fetch (`refetch`).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -22,7 +25,8 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import Settings, SourceData, files_in, note_estimates, page_buckets, spend_frame, usage_frame
+from . import (Settings, SourceData, files_in, note_estimates, page_buckets, quantities, refetch, spend_frame,
+               usage_frame)
 
 SOURCE = "openai"
 PROVIDER = "OpenAI"
@@ -49,7 +53,8 @@ class _Collected:
     costs: list = field(default_factory=list)  # spend rows from cost results
     usage: list = field(default_factory=list)  # usage records, one per result and token type
     covered: set = field(default_factory=set)  # days a costs page covers (billed or not)
-    seen: set = field(default_factory=set)  # results already read (a page saved twice counts once)
+    entries: list = field(default_factory=list)  # every result read (refetch.Entry), before overlaps are resolved
+    ends: dict = field(default_factory=dict)  # file -> the end times of its buckets (which fetch is later)
     skipped: dict = field(default_factory=lambda: defaultdict(int))  # result kinds that are not tokens
 
 
@@ -58,38 +63,48 @@ def read(folder: Path, settings: Settings) -> SourceData:
     data, found = SourceData(SOURCE), _Collected()
     for path in files_in(folder, "*.json"):
         data.files.append(path)
-        _read_file(path, found, data.fixes)
+        _read_file(path, refetch.relative(path, folder), found, data.fixes)
+    _resolve_fetches(found, data)
     data.notes += [f"openai: {n} {kind} result(s) skipped: not token usage or cost."
                    for kind, n in sorted(found.skipped.items())]
     usage_rows = _aggregate_usage(found.usage)
-    _fill_quantities(found.costs, usage_rows, data.fixes)
+    _fill_quantities(found.costs, usage_rows, data)
     estimates = _estimate_spend(usage_rows, found.covered, data)
     data.spend = spend_frame(found.costs + estimates)
     data.usage = usage_frame(usage_rows)
     return data
 
 
-def _read_file(path: Path, found: _Collected, fixes) -> None:
+def _read_file(path: Path, name: str, found: _Collected, fixes) -> None:
+    """Every result of a file as an entry; `name`: the file's path relative to the source folder."""
     buckets = _results(path, fixes)
+    found.ends[name] = [end for _, end, _ in buckets]
     kinds = set()
-    for start, end, index, result in (r for b in buckets for r in b[2]):
+    for position, start, end, index, result in ((n, *r) for n, b in enumerate(buckets) for r in b[2]):
         kind = _kind(result, path, start, index, fixes)
         kinds.add(kind)
-        fingerprint = json.dumps([start.isoformat(), result], sort_keys=True, default=str)
-        if fingerprint in found.seen:  # the same page saved twice (overlapping fetches) would count twice
-            fixes["openai.duplicate_result_dropped"] += 1
-            continue
-        found.seen.add(fingerprint)
+        entry = refetch.Entry(name, start, end, kind, result, bucket=position, cost=kind == COST)
         if kind == COST:
-            found.costs.append(_cost_row(result, start, end, path, fixes))
+            entry.read = _cost_row(result, start, end, path, name, entry.fixes)
         elif kind in (COMPLETIONS, EMBEDDINGS):
-            records = _usage_records(result, start, path, index, fixes)
-            found.usage += [{**r, "x_SourceFile": path.name} for r in records]
-        else:
-            found.skipped[kind] += 1
+            entry.read = [{**r, "x_SourceFile": name} for r in _usage_records(result, start, path, index, entry.fixes)]
+        found.entries.append(entry)
     # A file holds one endpoint's pages: if it is a costs file, its empty buckets are days billed nothing.
     if COST in kinds or (not kinds and "cost" in path.name.lower()):
         found.covered.update(start.normalize() for start, _, _ in buckets)
+
+
+def _resolve_fetches(found: _Collected, data: SourceData) -> None:
+    """The results that count (a bucket fetched twice: the later fetch's); the others to the ledger and notes."""
+    for entry in refetch.resolve(found.entries, found.ends):
+        data.fixes.update(entry.fixes)
+        if entry.kind == COST:
+            found.costs.append(entry.read)
+        elif entry.kind in (COMPLETIONS, EMBEDDINGS):
+            found.usage += entry.read
+        else:
+            found.skipped[entry.kind] += 1
+    refetch.report(data, found.entries)
 
 
 # --- reading pages ---------------------------------------------------------------------------------------
@@ -187,7 +202,7 @@ def _money(value, path: Path, field: str) -> Decimal:
                          column=field) from None
 
 
-def _cost_row(result: dict, start, end, path: Path, fixes) -> dict:
+def _cost_row(result: dict, start, end, path: Path, name: str, fixes) -> dict:
     """One Costs API result as a FOCUS row; amount.value is dollars, currency upper-cased."""
     amount = result.get("amount") or {}
     if amount.get("value") is None:
@@ -213,7 +228,7 @@ def _cost_row(result: dict, start, end, path: Path, fixes) -> dict:
         "x_Model": model, "x_TokenType": token_type, "x_ServiceTier": tier,
         "x_SpendModality": _modality(result.get("line_item"), model, token_type),
         "x_AttributionKey": f"openai.project:{project}" if project else None,
-        "x_Source": SOURCE, "x_SourceFile": path.name, "_qualifier": qualifier,
+        "x_Source": SOURCE, "x_SourceFile": name, "_qualifier": qualifier,
     }
     _set_quantity(row, result, path, fixes)
     return row
@@ -236,14 +251,20 @@ def _set_quantity(row: dict, result: dict, path: Path, fixes) -> None:
         row["ConsumedQuantity"], row["ConsumedUnit"] = float(quantity), unit
 
 
+def _list_price(row: dict) -> float | None:
+    """The catalog's USD price per MTok of a text-token line's model, token type and tier, if any."""
+    if not row["x_Model"] or not row["x_TokenType"] or row.get("_qualifier") or row["BillingCurrency"] != "USD":
+        return None
+    return prices.token_price(PROVIDER, row["x_Model"], row["ChargePeriodStart"], row["x_TokenType"],
+                              row["x_ServiceTier"])
+
+
 def _set_tokens(row: dict, tokens: float) -> None:
     """Token quantity and, where the catalog prices this model and token type in USD, the list cost."""
     row.update(ConsumedQuantity=tokens, ConsumedUnit=TOKEN_UNIT, PricingQuantity=tokens / 1e6, PricingUnit=MTOK_UNIT)
-    if row["x_Model"] and row["x_TokenType"] and not row.get("_qualifier") and row["BillingCurrency"] == "USD":
-        price = prices.token_price(PROVIDER, row["x_Model"], row["ChargePeriodStart"], row["x_TokenType"],
-                                   row["x_ServiceTier"])
-        if price is not None:
-            row.update(ListUnitPrice=price, ListCost=tokens / 1e6 * price)
+    price = _list_price(row)
+    if price is not None:
+        row.update(ListUnitPrice=price, ListCost=tokens / 1e6 * price)
 
 
 def _periods(start, end) -> dict:
@@ -301,28 +322,47 @@ def _aggregate_usage(records: list[dict]) -> list[dict]:
     return [{**r, "ProviderName": PROVIDER, "x_Source": SOURCE} for r in frame.to_dict("records")]
 
 
-def _usage_key(day, key, model, token_type, tier) -> tuple:
-    return day, key, model, token_type, tier == "batch"
+def _batch(tier: str | None) -> str | None:
+    """A usage or cost tier as the line items tell it: batch or standard (any other tier); None: not grouped."""
+    return None if tier is None else "batch" if tier == "batch" else "standard"
 
 
-def _fill_quantities(costs: list[dict], usage_rows: list[dict], fixes) -> None:
-    """Token cost lines without `quantity` take the token count of the matching usage (day, project, model,
-    token type, batch or not) when exactly one cost line has that key; a cost line without a project
-    matches the usage of all projects."""
+def _fill_quantities(costs: list[dict], usage_rows: list[dict], data: SourceData) -> None:
+    """Token cost lines without `quantity` take their token count from the usage of the same day, project,
+    model, token type and batch or not (a cost line without a project: the usage of all projects; usage not
+    grouped by batch: the count of both). Lines that share one count split what their quantities leave of it;
+    lines without one are estimated from their cost at list price; only lines without a list price stay empty."""
     totals: dict[tuple, float] = defaultdict(float)
     for u in usage_rows:
         for key in (u["x_AttributionKey"], None) if u["x_AttributionKey"] else (None,):
-            totals[_usage_key(u["Day"], key, u["x_Model"], u["x_TokenType"], u["x_ServiceTier"])] += u["Tokens"]
-    keyed = defaultdict(list)
+            totals[(u["Day"], key, u["x_Model"], u["x_TokenType"], _batch(u["x_ServiceTier"]))] += u["Tokens"]
+    pools = defaultdict(list)
     for row in costs:
         if row["x_Model"] and row["x_TokenType"]:
-            keyed[_usage_key(row["ChargePeriodStart"].normalize(), row["x_AttributionKey"], row["x_Model"],
-                             row["x_TokenType"], row["x_ServiceTier"])].append(row)
-    for key, rows in keyed.items():
-        # Lines split further (e.g. by API key) cannot share one usage count.
-        if len(rows) == 1 and rows[0].get("ConsumedQuantity") is None and key in totals:
-            fixes["openai.quantity_from_usage"] += 1
-            _set_tokens(rows[0], totals[key])
+            base = (row["ChargePeriodStart"].normalize(), row["x_AttributionKey"], row["x_Model"], row["x_TokenType"])
+            tiers = (_batch(row["x_ServiceTier"] or "standard"), None)  # line items name the batch tier only
+            pool = next((base + (t,) for t in tiers if base + (t,) in totals), None)
+            if pool:
+                pools[pool].append(row)
+    shared = 0
+    for pool, rows in pools.items():
+        open_rows = [r for r in rows if r.get("ConsumedQuantity") is None]
+        left = totals[pool] - sum(r["ConsumedQuantity"] for r in rows if r.get("ConsumedQuantity") is not None)
+        if not open_rows or left <= 0:
+            continue  # nothing to fill, or the quantities given already use the count up: estimated from cost
+        if len(open_rows) == 1:
+            data.fixes["openai.quantity_from_usage"] += 1
+            _set_tokens(open_rows[0], left)
+        elif quantities.share(open_rows, left, _list_price, _set_tokens):
+            shared += len(open_rows)
+    if shared:
+        data.fixes["openai.quantity_shared_from_usage"] += shared
+        data.notes.append(f"openai: {shared} token cost line(s) without quantity share a usage count with other lines "
+                          "of the same day, project, model and token type (batch and standard lines when the usage "
+                          "is not grouped by batch; lines split by API key): each has its share in proportion to "
+                          f"cost / list price of its tier ({prices.catalog_version()}).")
+    quantities.estimate(costs, data, _list_price, _set_tokens, "usage pages",
+                        lambda r: r["SkuId"] or "(no line item: costs not grouped by line_item)")
 
 
 def _estimate_spend(usage_rows: list[dict], covered: set, data: SourceData) -> list[dict]:
@@ -357,5 +397,5 @@ def _estimate_row(u: dict, price: float) -> dict:
         "ContractedCost": cost, "EffectiveCost": cost, "BilledCost": cost, "BillingCurrency": "USD",
         "x_Model": u["x_Model"], "x_TokenType": u["x_TokenType"], "x_SpendModality": "api_tokens",
         "x_ServiceTier": u["x_ServiceTier"], "x_AttributionKey": u["x_AttributionKey"], "x_Source": SOURCE,
-        "x_SourceFile": u["x_SourceFile"],
+        "x_SourceFile": u["x_SourceFile"], "x_Basis": "estimated",
     }

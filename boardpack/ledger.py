@@ -1,0 +1,158 @@
+"""The dollar ledger: where every input dollar of every file and quarter went, with control totals.
+
+For each source file, quarter and currency: the money the file holds (`read`), the money the pack estimates
+from it where no file bills it (`estimated`: seats x list price, usage x list price), and where it went:
+`counted` in the pack, dropped as `not_ai` (by the AI-spend catalog), or `superseded` by another source or a
+later fetch of the same data (`superseded_by` names them). In every row
+
+    read + estimated = counted + not_ai + superseded        (to the cent, in the file's own currency)
+
+and a ledger that does not balance stops the run. `counted_reporting` is the counted money in the reporting
+currency; per quarter it equals the pack's total spend (`check_pack`). Pure functions; the build writes the
+result as `ledger.json` and shows it on the data-quality page and in the pack's appendix.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .exceptions import LedgerError
+
+CENT = 0.005  # a row balances when its remainder is below half a cent
+MONEY = ("read", "estimated", "counted", "not_ai", "superseded", "counted_reporting")
+KEYS = ("source", "file", "quarter", "currency")
+COLUMNS = (*KEYS, *MONEY, "superseded_by", "balance")
+TOP_DROPPED = 10
+
+
+def quarter_of(starts: pd.Series) -> pd.Series:
+    """'2026-Q3' for each timestamp."""
+    periods = pd.to_datetime(starts).dt.to_period("Q")
+    return periods.dt.year.astype(str) + "-Q" + periods.dt.quarter.astype(str)
+
+
+def _sum(frame: pd.DataFrame, amount: str, name: str, source: str = "x_Source", file: str = "x_SourceFile",
+         currency: str = "BillingCurrency") -> pd.Series:
+    if frame is None or frame.empty:
+        return pd.Series(dtype=float, name=name)
+    keyed = pd.DataFrame({"source": frame[source].fillna("(unknown)"), "file": frame[file].fillna("(no file)"),
+                          "quarter": quarter_of(frame["ChargePeriodStart"]),
+                          "currency": frame[currency].fillna("").str.upper(), name: frame[amount].astype(float)})
+    return keyed.groupby(list(KEYS))[name].sum()
+
+
+def _names(frame: pd.DataFrame, by: str, source: str = "x_Source", file: str = "x_SourceFile",
+           currency: str = "BillingCurrency") -> pd.Series:
+    if frame is None or frame.empty:
+        return pd.Series(dtype=object, name="superseded_by")
+    keyed = pd.DataFrame({"source": frame[source].fillna("(unknown)"), "file": frame[file].fillna("(no file)"),
+                          "quarter": quarter_of(frame["ChargePeriodStart"]),
+                          "currency": frame[currency].fillna("").str.upper(), "by": frame[by]})
+    return keyed.dropna(subset=["by"]).groupby(list(KEYS))["by"].agg(lambda s: sorted(set(s)))
+
+
+def entries(emitted: pd.DataFrame, excluded: pd.DataFrame | None, counted: pd.DataFrame,
+            shadow: pd.DataFrame) -> pd.DataFrame:
+    """The ledger of a raw folder, one row per source, file, quarter and currency.
+
+    `emitted`: every spend row the adapters gave, before assembly (`x_ReadCost`/`x_ReadCurrency`: the amount
+    as read; `x_Basis` 'estimated' for estimates); `excluded`: the money adapters read but did not emit
+    (`adapters.EXCLUDED_COLUMNS`); `counted` / `shadow`: the rows after assembly that count, and those that
+    another source superseded (`x_SupersededBy`). `counted` also has EffectiveCost in the reporting currency.
+    """
+    read_cols = {"currency": "x_ReadCurrency"}
+    estimated = emitted["x_Basis"].eq("estimated")
+    parts = [
+        _sum(emitted[~estimated], "x_ReadCost", "read", **read_cols),
+        _sum(excluded, "EffectiveCost", "read_excluded"),
+        _sum(emitted[estimated], "x_ReadCost", "estimated", **read_cols),
+        _sum(counted, "x_ReadCost", "counted", **read_cols),
+        _sum(counted, "EffectiveCost", "counted_reporting", **read_cols),
+        _sum(None if excluded is None else excluded[excluded["x_Exclusion"] == "not_ai"], "EffectiveCost", "not_ai"),
+        _sum(None if excluded is None else excluded[excluded["x_Exclusion"] != "not_ai"], "EffectiveCost",
+             "superseded_excluded"),
+        _sum(shadow, "x_ReadCost", "superseded", **read_cols),
+    ]
+    table = pd.concat([p for p in parts if len(p)], axis=1).fillna(0.0) if any(len(p) for p in parts) else \
+        pd.DataFrame(columns=list(MONEY))
+    for column in ("read", "read_excluded", "estimated", "counted", "counted_reporting", "not_ai",
+                   "superseded_excluded", "superseded"):
+        if column not in table:
+            table[column] = 0.0
+    table["read"] += table.pop("read_excluded")
+    table["superseded"] += table.pop("superseded_excluded")
+    names = pd.concat([_names(excluded, "x_ExcludedBy"), _names(shadow, "x_SupersededBy", **read_cols)])
+    by = names.groupby(level=list(range(len(KEYS)))).agg(lambda lists: sorted({n for ns in lists for n in ns})) \
+        if len(names) else pd.Series(dtype=object)
+    table["superseded_by"] = [", ".join(by.get(key, [])) for key in table.index]
+    table["balance"] = table["read"] + table["estimated"] - table["counted"] - table["not_ai"] - table["superseded"]
+    table.index = table.index.set_names(list(KEYS))
+    return table.reset_index()[list(COLUMNS)].sort_values(["quarter", "source", "file"], ignore_index=True)
+
+
+def from_table(spend: pd.DataFrame, path) -> pd.DataFrame:
+    """The ledger of a canonical spend table: every dollar it holds is AI spend and counts."""
+    frame = spend.assign(x_Source="spend table", x_SourceFile=getattr(path, "name", str(path)))
+    read = _sum(frame, "EffectiveCost", "read")
+    table = pd.DataFrame({"read": read, "estimated": 0.0, "counted": read, "not_ai": 0.0, "superseded": 0.0,
+                          "counted_reporting": read, "superseded_by": "", "balance": 0.0})
+    table.index = table.index.set_names(list(KEYS))
+    return table.reset_index()[list(COLUMNS)]
+
+
+def check(table: pd.DataFrame) -> None:
+    """Stop the run when a row does not balance: money would be lost or made up between files and pack."""
+    off = table[table["balance"].abs() >= CENT]
+    if len(off):
+        r = off.iloc[0]
+        raise LedgerError(
+            f"The dollar ledger does not balance for {r['source']} file {r['file']}, {r['quarter']}: read "
+            f"{r['read']:,.2f} + estimated {r['estimated']:,.2f} {r['currency']} but counted {r['counted']:,.2f} + "
+            f"not AI {r['not_ai']:,.2f} + superseded {r['superseded']:,.2f} (off by {r['balance']:,.2f}; "
+            f"{len(off)} row(s) in all).\n  How to fix: this is a defect of boardpack, not of your data: report it "
+            "with the file; no pack was rendered.")
+
+
+def check_pack(table: pd.DataFrame, spend: pd.DataFrame, quarters: list[str]) -> None:
+    """The pack's spend of each quarter must equal the ledger's counted money, to the cent."""
+    pack = spend.groupby(quarter_of(spend["ChargePeriodStart"]))["EffectiveCost"].sum() if len(spend) else pd.Series()
+    counted = table.groupby("quarter")["counted_reporting"].sum()
+    for q in quarters:
+        a, b = float(pack.get(q, 0.0)), float(counted.get(q, 0.0))
+        if abs(a - b) >= 0.01:
+            raise LedgerError(f"The pack's spend for {q} ({a:,.2f}) is not the dollar ledger's counted total "
+                              f"({b:,.2f}).\n  How to fix: this is a defect of boardpack, not of your data: "
+                              "report it; no pack was rendered.")
+
+
+def summary(table: pd.DataFrame, excluded: pd.DataFrame | None) -> dict:
+    """What ledger.json holds besides the rows: totals per quarter and currency, the largest dropped services."""
+    totals = {}
+    for (quarter, currency), g in table.groupby(["quarter", "currency"]):
+        totals.setdefault(quarter, {})[currency] = {m: round(float(g[m].sum()), 2) for m in MONEY}
+    counted = table.groupby("quarter")["counted_reporting"].sum()
+    dropped = []
+    if excluded is not None and len(excluded):
+        gone = excluded[excluded["x_Exclusion"] == "not_ai"]
+        if len(gone):
+            keyed = gone.assign(quarter=quarter_of(gone["ChargePeriodStart"]),
+                                ServiceName=gone["ServiceName"].fillna("(no ServiceName)"),
+                                ProviderName=gone["ProviderName"].fillna(""),
+                                ServiceCategory=gone["ServiceCategory"].fillna(""))
+            top = (keyed.groupby(["quarter", "ProviderName", "ServiceName", "ServiceCategory", "BillingCurrency"])
+                   .agg(amount=("EffectiveCost", "sum"), rows=("Rows", "sum")).reset_index())
+            for quarter, g in top.groupby("quarter"):
+                for r in g.sort_values("amount", ascending=False).head(TOP_DROPPED).to_dict("records"):
+                    dropped.append({"quarter": quarter, "provider": r["ProviderName"], "service": r["ServiceName"],
+                                    "category": r["ServiceCategory"], "currency": r["BillingCurrency"],
+                                    "amount": round(float(r["amount"]), 2), "rows": int(r["rows"])})
+    return {"quarters": totals, "counted_reporting": {q: round(float(v), 2) for q, v in counted.items()},
+            "not_ai_services": dropped}
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """The rows for JSON: money to the cent."""
+    out = []
+    for r in table.to_dict("records"):
+        out.append({k: (round(float(v), 2) if k in MONEY or k == "balance" else v) for k, v in r.items()})
+    return out

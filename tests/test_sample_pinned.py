@@ -1,0 +1,76 @@
+"""The bundled sample's headline numbers, pinned: any change to a metric, a rule of the pipeline or the sample
+itself that moves a number the board reads fails here, and must be explained in the commit that changes it.
+
+The values are those of `make quarterly-report` on data/sample (2026-Q3). They are not recomputed by the code
+under test: a change that moves them is either a fix (update the pin, say why) or a defect.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CENT = 0.01
+
+PINNED = {
+    "spend": 6_922_969.18,
+    "value": 20_319_437.30,
+    "token_spend": 3_898_741.98,
+    "retiering_savings": 675_676.60,
+    "idle_seat_cost": 955_984.00,
+}
+RATIOS = {
+    "value_multiple": 2.935075510960861,
+    "workload_fit": 0.7142366687182957,
+    "portable_spend_share": 0.49343373621489894,
+    "hhi": 2242.391574143843,
+    "consumption_share": 0.41467286480220483,
+    "open_weight_share": 0.10244238342802353,
+    "unattributed_spend_share": 0.05856807850557892,
+}
+BRIDGE = {"previous_token_spend": 3_420_406.16, "token_spend": 3_898_741.98, "volume": 1_223_299.53,
+          "mix": -652_709.59, "price": -92_254.12}
+FORECAST_BASE = [7_352_946.04, 7_881_336.27, 8_451_463.70, 9_067_164.36]
+SCENARIOS = {"usage_surge": [7_758_338.64, 8_789_087.60, 9_977_087.22, 11_348_045.92],
+             "price_cut": [6_339_464.55, 6_800_679.93, 7_299_180.07, 7_838_505.90],
+             "right_sizing": [6_537_115.74, 7_065_505.97, 7_635_633.40, 8_251_334.06]}
+
+
+@pytest.fixture(scope="module")
+def m(sample_pack):
+    pack, _ = sample_pack
+    return json.loads((pack / "metrics.json").read_text())
+
+
+def test_headline_money_is_pinned_to_the_cent(m):
+    assert m["quarter"] == "2026-Q3" and m["status"] == "FINAL"
+    for key, value in PINNED.items():
+        assert m[key] == pytest.approx(value, abs=CENT), key
+
+
+def test_headline_ratios_are_pinned(m):
+    for key, value in RATIOS.items():
+        assert m[key] == pytest.approx(value, rel=1e-9), key
+
+
+def test_bridge_is_pinned_and_sums_to_the_change(m):
+    b = m["bridge"]
+    for key, value in BRIDGE.items():
+        assert b[key] == pytest.approx(value, abs=CENT), key
+    assert round(b["volume"] + b["mix"] + b["price"], 2) == round(b["token_spend"] - b["previous_token_spend"], 2)
+
+
+def test_forecast_and_scenarios_are_pinned(m):
+    fc = m["forecast"]
+    assert fc["quarters"] == ["2026-Q4", "2027-Q1", "2027-Q2", "2027-Q3"]
+    assert fc["base"] == pytest.approx(FORECAST_BASE, abs=CENT)
+    for name, path in SCENARIOS.items():
+        assert fc["scenarios"][name]["spend"] == pytest.approx(path, abs=CENT), name
+
+
+def test_the_ledger_of_the_sample_is_the_pack_spend(sample_pack, m):
+    pack, _ = sample_pack
+    ledger = json.loads((pack / "ledger.json").read_text())
+    assert ledger["balanced"] and ledger["counted_reporting"]["2026-Q3"] == pytest.approx(m["spend"], abs=CENT)
+    assert ledger["counted_reporting"]["2026-Q2"] == pytest.approx(m["previous"]["spend"], abs=CENT)
