@@ -188,8 +188,7 @@ MODEL_STOP = {"input", "inp", "in", "output", "outp", "out", "prompt", "completi
               "amazon", "bedrock", "edition", "marketplace", "azure", "vertex"}
 # The model id a resource names: Bedrock foundation models and inference profiles (ARNs), Vertex AI publisher
 # models (`.../publishers/google/models/gemini-2.5-pro`); Bedrock marketplace models name it nowhere else.
-RESOURCE_MODEL_RE = re.compile(r"(?:foundation-model|inference-profile|custom-model|provisioned-model)/([^/\s]+)$"
-                               r"|/publishers/[^/\s]+/models/([^/\s]+)$")
+RESOURCE_MODEL = r"(?:foundation-model|inference-profile|custom-model|provisioned-model|/models)/([^/\s]+)$"
 TOKEN_TYPE_RES = (  # first match wins
     ("cache_write", re.compile(r"(?i)cache[\s_-]*(write|creation|writes)|cache[\s_-]*storage")),
     ("cached_input", re.compile(r"(?i)cached|cache[\s_-]*(read|hit)")),
@@ -617,7 +616,9 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
                 f"CASE WHEN NOT {k} THEN __sn END AS __dropped_service",
                 f"CASE WHEN NOT {k} THEN __prov END AS __dropped_provider",
                 f"CASE WHEN NOT {k} THEN upper(trim({nstr('BillingCurrency__v')})) END AS __dropped_currency"]
-    row_cols += [f"{kept(_q(c + '__v'))} AS {_q(c + '__v')}" for c in STRING_COLUMNS]
+    # a ResourceId is grouped as the model id it names, if any: resources are many, models few
+    row_cols += [f"{kept(_resource_model_sql(_q(c + '__v')) if c == 'ResourceId' else _q(c + '__v'))} "
+                 f"AS {_q(c + '__v')}" for c in STRING_COLUMNS]
     for c in GROUPED_TIMES:
         row_cols += [f"{kept(_q(c + '__v'))} AS {_q(c + '__v')}", f"{kept(_q(c + '__t'))} AS {_q(c + '__t')}"]
     for c in PER_ROW_TIMES + NUMBER_COLUMNS:
@@ -1026,7 +1027,7 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
     if renamed.any():  # seat utilisation joins a seat charge to its seats by product name
         out.fixes[FIX_SEAT_PRODUCT] += int(kept.loc[renamed, "__rows"].sum())
         kept.loc[renamed, "ServiceName"] = product[renamed]
-    named = _by_value(kept["ResourceId"], resource_model)
+    named = kept["ResourceId"]  # the model id its ResourceId names (stage 1 keeps no more of it)
     kept["x_Model"] = named.where(named.notna(), _by_value(text, parse_model)).where(is_tokens, None)
     kept["x_TokenType"] = _by_value(text, parse_token_type).where(is_tokens, None)
     scale = _by_value(kept["ConsumedUnit"], _unit_scale).astype(float)
@@ -1217,12 +1218,9 @@ def _scale_by_price(rows: pd.DataFrame, out: SourceData) -> pd.Series:
     return factor
 
 
-def resource_model(resource) -> str | None:
-    """The model id in a ResourceId, when the resource is a model: `arn:...:inference-profile/us.anthropic...`."""
-    if not isinstance(resource, str):
-        return None
-    m = RESOURCE_MODEL_RE.search(resource.strip())
-    return (m.group(1) or m.group(2)) if m else None
+def _resource_model_sql(v: str) -> str:
+    """The model id a ResourceId names (`arn:...:inference-profile/us.anthropic...`), null when it names none."""
+    return f"nullif(regexp_extract(trim({v}), {_lit(RESOURCE_MODEL)}, 1), '')"
 
 
 def parse_model(text: str) -> str | None:
