@@ -23,9 +23,9 @@ quarterly-report: venv $(SPARK_READY) ## Render the board pack (latest complete 
 	$(BIN)/boardpack build $(if $(QUARTER),--quarter $(QUARTER)) $(if $(ENGINE),--engine $(ENGINE)) \
 		--data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)"
 
-email: venv ## Email the published pack (QUARTER=2026-Q3; DRY_RUN=1 writes .eml only; GROUP=board; RESEND=1)
+email: venv ## Email the published pack (QUARTER=2026-Q3; DRY_RUN=1 writes .eml only; GROUP=board; ONLY=addr; RESEND=1)
 	$(BIN)/boardpack send --quarter "$(QUARTER)" --reports "$(REPORTS)" $(if $(RECIPIENTS),--recipients "$(RECIPIENTS)") \
-		$(foreach g,$(GROUP),--group $(g)) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) \
+		$(foreach g,$(GROUP),--group $(g)) $(foreach a,$(ONLY),--only $(a)) $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run) \
 		$(if $(filter 1 yes true,$(ALLOW_PROVISIONAL)),--allow-provisional) $(if $(filter 1 yes true,$(RESEND)),--resend)
 
 scheduled-report: venv $(SPARK_READY) ## For cron: render the pack; if the build fails, email the error report to the analysts
@@ -83,5 +83,8 @@ lock: ## Re-pin requirements.lock from pyproject.toml (needs the package registr
 		| grep -vxFf requirements.lock.new) > requirements-spark.lock.new
 	mv requirements.lock.new requirements.lock && mv requirements-spark.lock.new requirements-spark.lock && rm -rf .lockenv
 
-clean: ## Remove the virtual environment and unpublished staging folders (published packs stay)
-	rm -rf $(VENV) $(REPORTS)/.staging-* .pytest_cache
+clean: ## Remove the virtual environment and what killed builds left in reports/ (published versions stay)
+	@# .replaced-<quarter>-<pid>: the code before versions, killed mid-publish; with no quarter folder it is the only pack: put back
+	@for d in $(REPORTS)/.replaced-*; do [ -d "$$d" ] || continue; q=$${d##*/.replaced-}; q="$(REPORTS)/$${q%-*}"; \
+		if [ -e "$$q" ]; then rm -rf "$$d"; else mv "$$d" "$$q"; fi; done
+	rm -rf $(VENV) $(REPORTS)/.staging-* $(REPORTS)/*/.tmp-* .pytest_cache

@@ -1,8 +1,20 @@
-"""Build a quarter's pack: run the notebooks with papermill, render HTML and PDF, publish atomically.
+"""Build a quarter's pack: run the notebooks with papermill, render HTML and PDF, publish a new version.
 
-Everything is written into a staging folder beside the published packs; only when every step has
-succeeded is it moved into `reports/<quarter>/`. A failed run removes its staging folder and never
-touches an earlier pack.
+Everything is written into a staging folder beside the published packs (`reports/.staging-*`, with a file
+naming its owner); only when every step has succeeded is it renamed into `reports/<quarter>/vN` and `latest`
+swapped to it (boardpack/publish.py). A failed run, whatever fails, removes its staging folder and never
+touches an earlier version. A run killed outright leaves its staging folder, which the next build removes.
+
+One build of a quarter at a time: the quarter's lock (`reports/<quarter>/.build.lock`) is held from the start
+(with no quarter given, from the moment validation names it) to the end of publish, and a second build is
+refused with a message naming the first, because two packs published one after the other, each believing it
+is current, is a silent loss of one of them.
+
+Fault injection, for tests only: BOARDPACK_TEST_KILL_AT=<stage> makes the build kill itself with SIGKILL at
+that stage (tests/test_faults.py): `start` (leftovers cleaned, lock held, staging made), `validate`, `metrics`,
+`board-pack` (each after its notebook ran), `render` (HTML written, PDF not), `publish:before-move`,
+`publish:moved` (version in place, `latest` not yet swapped), `publish:swapped` (swapped, stable names not yet
+refreshed), and in the migration of an old-layout quarter `migrate:v1` and `migrate:gap`.
 """
 
 from __future__ import annotations
@@ -13,7 +25,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +32,15 @@ from typing import Callable
 
 from . import render
 from .config import ROOT, load_config
-from .exceptions import BoardpackError
-from .ingest import sha256
+from .exceptions import BoardpackError, InputError
+from .sniff import sha256
+from .publish import LATEST, OWNER, build_lock, checkpoint, clean_leftovers, new_staging, publish
+from .quarters import Quarter
 from .steps import write_json
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
-SEND_LOG = "send-log.jsonl"  # written by `boardpack send`; survives a rebuild of the quarter
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
 USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError", "EngineError", "LedgerError"}
 
@@ -88,48 +100,76 @@ def _strip_ansi(text: str) -> str:
 def build(quarter: str | None, data_dir: str | Path, config: str | Path | None = None,
           reports_dir: str | Path = ROOT / "reports", on_step: Callable[[Step], None] | None = None,
           generated: str | None = None, engine: str | None = None) -> Path:
-    """Render the pack for `quarter` (None: the latest complete one) and publish it; return its folder.
+    """Render the pack for `quarter` (None: the latest complete one), publish it as the quarter's new version and
+    return the quarter's folder (its `latest` is that version).
 
     `engine` (duckdb or spark) is where large inputs are read, checked and aggregated; None: the config's."""
     cfg = load_config(config)
     reports = Path(reports_dir).resolve()
     reports.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=reports))
-    generated = generated or datetime.date.today().isoformat()
-    params = {"quarter": quarter, "data_dir": str(Path(data_dir).resolve()), "config": str(Path(cfg.path).resolve()),
-              "output_dir": str(staging)}
-    report = on_step or (lambda step: None)
+    clean_leftovers(reports)
+    with contextlib.ExitStack() as locks:
+        if quarter:
+            locks.enter_context(build_lock(reports / str(Quarter.parse(quarter))))
+        staging = new_staging(reports)
+        try:
+            checkpoint("start")
+            params = {"quarter": quarter, "data_dir": str(_resolved(data_dir, "DATA")),
+                      "config": str(Path(cfg.path).resolve()), "output_dir": str(staging)}
+            return _render_and_publish(cfg, params, reports, locks, on_step or (lambda step: None),
+                                       generated or datetime.date.today().isoformat(), engine)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.ExitStack,
+                        report: Callable[[Step], None], generated: str, engine: str | None) -> Path:
+    """The steps of a build, in its staging folder; the quarter's lock is taken as soon as the quarter is known."""
+    staging = Path(params["output_dir"])
+    with _step("validate", report) as step:
+        run_notebook("01-validate", staging, params | {"engine": engine})
+        checkpoint("validate")
+        v = _read(staging, "validation")
+        step.summary = (f"{v['summary']['passed']}/{v['summary']['checks']} checks passed, "
+                        f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}"
+                        f", on {v['engine']['name']}")
+    if not params["quarter"]:
+        locks.enter_context(build_lock(reports / v["quarter"]))
+    with _step("metrics", report) as step:
+        run_notebook("02-metrics", staging, params)
+        checkpoint("metrics")
+        m = _read(staging, "metrics")
+        # a metric without a basis is None in metrics.json; the summary gives the reason instead
+        why = m.get("no_basis") or {}
+        shown = (("value multiple", "value_multiple", "{:.2f}x"), ("workload fit", "workload_fit", "{:.1%}"),
+                 ("portable", "portable_spend_share", "{:.1%}"))
+        step.summary = ", ".join(f"{label}: {why.get(key, 'n/a')}" if m[key] is None
+                                 else f"{label} {form.format(m[key])}" for label, key, form in shown)
+    with _step("render", report) as step:
+        pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
+        checkpoint("board-pack")
+        context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
+                   "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
+                   "paper": cfg.paper, "branding": cfg.branding}
+        html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
+        checkpoint("render")
+        step.summary = f"{render.html_to_pdf(html, staging / 'board-pack.pdf', generated)} pages, {m['status']}"
+    with _step("publish", report) as step:
+        write_manifest(staging, params | {"generated": generated, "engine": v["engine"]["name"]})
+        version = publish(staging, reports / m["quarter"])
+        step.summary = f"{version}, now {LATEST}"
+    return reports / m["quarter"]
+
+
+def _resolved(path: str | Path, what: str) -> Path:
+    """`path` made absolute; one that cannot be followed (a loop of symbolic links) is the user's to fix."""
     try:
-        with _step("validate", report) as step:
-            run_notebook("01-validate", staging, params | {"engine": engine})
-            v = _read(staging, "validation")
-            step.summary = (f"{v['summary']['passed']}/{v['summary']['checks']} checks passed, "
-                            f"{v['summary']['warnings_failed']} warning(s): {v['status']} for {v['quarter']}"
-                            f", on {v['engine']['name']}")
-        with _step("metrics", report) as step:
-            run_notebook("02-metrics", staging, params)
-            m = _read(staging, "metrics")
-            # a metric without a basis is None in metrics.json; the summary gives the reason instead
-            why = m.get("no_basis") or {}
-            shown = (("value multiple", "value_multiple", "{:.2f}x"), ("workload fit", "workload_fit", "{:.1%}"),
-                     ("portable", "portable_spend_share", "{:.1%}"))
-            step.summary = ", ".join(f"{label}: {why.get(key, 'n/a')}" if m[key] is None
-                                     else f"{label} {form.format(m[key])}" for label, key, form in shown)
-        with _step("render", report) as step:
-            pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
-            context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
-                       "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
-                       "paper": cfg.paper, "branding": cfg.branding}
-            html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
-            step.summary = f"{render.html_to_pdf(html, staging / 'board-pack.pdf')} pages, {m['status']}"
-        with _step("publish", report) as step:
-            write_manifest(staging, params | {"generated": generated, "engine": v["engine"]["name"]})
-            target = publish(staging, reports / m["quarter"])
-            step.summary = str(target)
-        return target
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        return Path(path).resolve()
+    except (RuntimeError, OSError) as e:  # RuntimeError: Python before 3.13 reports a loop so
+        raise InputError(path, f"{what} cannot be followed to a folder ({e})",
+                         f"point {what} at the folder that holds the data; ls -l shows where each symbolic "
+                         f"link on the way points.") from None
 
 
 @contextlib.contextmanager
@@ -150,31 +190,8 @@ def write_manifest(out: Path, parameters: dict) -> Path:
     """manifest.json: parameters, inputs, contracts, prices, packages, code, and the hash of every output."""
     prov, metrics = _read(out, "provenance"), _read(out, "metrics")
     outputs = {str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size}
-               for p in sorted(out.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+               for p in sorted(out.rglob("*")) if p.is_file() and p.name not in ("manifest.json", OWNER)}
     manifest = {"quarter": metrics["quarter"], "status": metrics["status"], "currency": metrics["currency"],
                 "parameters": {**parameters, "output_dir": None}, **{k: v for k, v in prov.items() if k != "parameters"},
                 "resolved": prov["parameters"], "outputs": outputs}
     return write_json(manifest, out / "manifest.json")
-
-
-def publish(staging: Path, target: Path) -> Path:
-    """Move the staging folder into place; an earlier pack of the quarter is replaced only now."""
-    if (target / SEND_LOG).exists():  # deliveries of earlier builds: never send the same pack twice
-        shutil.copy2(target / SEND_LOG, staging / SEND_LOG)
-    _readable(staging)
-    if target.exists():
-        old = target.with_name(f".replaced-{target.name}-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
-    return target
-
-
-def _readable(folder: Path) -> None:
-    """mkdtemp and atomic writes create owner-only modes; a published pack is for everyone who can read reports/."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in [folder, *folder.rglob("*")]:
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)

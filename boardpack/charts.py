@@ -30,6 +30,7 @@ WIDTH = 7.2  # inches: the text width of an A4 page with the pack's margins
 def use_house_style() -> None:
     sns.set_theme(style="whitegrid", palette=PALETTE, font="DejaVu Sans")
     plt.rcParams.update({
+        "svg.hashsalt": "boardpack",  # chart ids from the content, not a random salt: the same pack, the same bytes
         "svg.fonttype": "none", "text.parse_math": False,  # "$" is a currency here, not TeX  # keep text as text: searchable in the PDF, rendered in the page font
         "font.size": 9, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.titlelocation": "left",
         "axes.labelsize": 9, "axes.labelcolor": INK, "axes.edgecolor": "#cbd2d9", "text.color": INK,

@@ -52,7 +52,10 @@ def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CO
         err.print("[bold red]✗ No pack was rendered.[/] Earlier packs are untouched.\n")
         typer.echo(str(e), err=True)  # plain: a report must not be re-wrapped or coloured
         raise typer.Exit(getattr(e, "exit_code", 2))
-    out.print(f"Board pack: {target / 'board-pack.pdf'}  [dim]({time.perf_counter() - started:.1f} s)[/]")
+    from .publish import current, version_of
+
+    version = version_of(current(target.parent, target.name) or target)
+    out.print(f"Board pack: {target / 'board-pack.pdf'}  [dim]({version}, {time.perf_counter() - started:.1f} s)[/]")
 
 
 @app.command()
@@ -65,8 +68,9 @@ def sample(out_dir: Path = typer.Option(DEFAULT_DATA, "--out", help="Folder to w
 
 
 DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
+DEFAULT_REPORTS = ROOT / "reports"
 SYMBOLS = {"sent": "[green]✓ sent   [/]", "written": "[green]✓ written[/]", "skipped": "[dim]· skipped[/]",
-           "failed": "[bold red]✗ failed [/]"}
+           "failed": "[bold red]✗ failed [/]", "uncertain": "[bold yellow]? uncertain[/]"}
 
 
 @app.command()
@@ -74,46 +78,80 @@ def send(
     quarter: str = typer.Option("", help="Quarter of the published pack to send, e.g. 2026-Q3."),
     group: Optional[list[str]] = typer.Option(None, help="Group of the recipients file to send to (repeatable). Default: the file's defaults.send list."),
     recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML): people and groups."),
-    reports: Path = typer.Option(ROOT / "reports", help="Folder the packs are published in."),
+    reports: Path = typer.Option(DEFAULT_REPORTS, help="Folder the packs are published in."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write the messages as .eml files in <quarter>/outbox/ and send nothing."),
     allow_provisional: bool = typer.Option(False, "--allow-provisional", help="Send a PROVISIONAL pack (the subject says so)."),
-    resend: bool = typer.Option(False, "--resend", help="Send again to recipients the send log says already have this pack."),
+    resend: bool = typer.Option(False, "--resend", help="Send again to recipients the send log says already have this pack, or may have it (uncertain)."),
+    only: Optional[list[str]] = typer.Option(None, "--only", help="Only this address (or [people] key) of the chosen recipients (repeatable); with --resend, to send again to one person."),
 ) -> None:
     """Email the quarter's published PDF to the distribution list, one message per recipient."""
+    from rich.markup import escape
+
     from . import mail
     from .exceptions import BoardpackError
 
     try:
         pack = mail.load_pack(reports, quarter, allow_provisional)
-        people = mail.load_recipients(recipients, group, "send")
+        people = mail.select(mail.load_recipients(recipients, group, "send"), only, str(recipients))
         settings = mail.smtp_settings(mail.read_env(), need_server=not dry_run)
         verb = "writing" if dry_run else "sending"
-        out.print(f"[bold]boardpack[/] {verb} the {pack.quarter} pack ({pack.status}, {pack.attachment}, "
+        out.print(f"[bold]boardpack[/] {verb} the {pack.label} ({pack.status}, {pack.attachment}, "
                   f"SHA-256 {pack.sha256[:12]}…) to {len(people)} recipient(s)"
                   + ("" if dry_run else f" via {settings.host}:{settings.port} ({settings.security})"))
 
         def show(o):
-            out.print(f"  {SYMBOLS[o.result]} {o.recipient.name} <{o.recipient.address}>"
-                      + (f"  [dim]{o.detail}[/]" if o.detail and o.result != "failed" else "")
-                      + (f": {o.detail}" if o.result == "failed" else ""))
+            detail = escape(o.detail)  # a server's reply may hold [brackets] that rich would read as markup
+            out.print(f"  {SYMBOLS[o.result]} {escape(o.recipient.name)} <{o.recipient.address}>"
+                      + (f"  [dim]{detail}[/]" if o.detail and o.result not in ("failed", "uncertain") else "")
+                      + (f": {detail}" if o.result in ("failed", "uncertain") else ""))
 
         outcomes = mail.send_pack(pack, people, settings, resend=resend, dry_run=dry_run, report=show)
     except BoardpackError as e:
         err.print("[bold red]✗ Not sent.[/]")
         typer.echo(str(e), err=True)
         raise typer.Exit(getattr(e, "exit_code", 2))
-    count = {k: sum(o.result == k for o in outcomes) for k in ("sent", "written", "skipped", "failed")}
+    count = {k: sum(o.result == k for o in outcomes) for k in ("sent", "written", "skipped", "failed", "uncertain")}
     if dry_run:
-        out.print(f"Dry run: {count['written']} message(s) in {pack.folder / mail.OUTBOX}; nothing was sent.")
+        out.print(f"Dry run: {count['written']} message(s) in {pack.home / mail.OUTBOX}; nothing was sent.")
     else:
-        out.print(f"Sent {count['sent']} of {count['sent'] + count['failed']}"
+        out.print(f"Sent {count['sent']} of {count['sent'] + count['failed'] + count['uncertain']}"
+                  + (f"; {count['uncertain']} uncertain" if count["uncertain"] else "")
                   + (f"; {count['skipped']} already had this pack (--resend to send again)" if count["skipped"] else "")
-                  + f". Send log: {pack.folder / mail.SEND_LOG}")
-    if count["failed"]:
-        failed = [o for o in outcomes if o.result == "failed"]
+                  + f". Send log: {pack.send_dir / mail.SEND_LOG}")
+    followed = [o for o in outcomes if o.result in ("sent", "written") and o.entry]
+    if followed:
+        before = sorted({o.entry.get("version") or "an earlier build" for o in followed})
+        out.print(f"{len(followed)} of them had received another PDF of {pack.quarter} before ({', '.join(before)}): "
+                  f"a rebuilt pack with a new SHA-256 is a new pack.")
+    again = ["boardpack send --quarter", pack.quarter,
+             *(["--reports", str(reports)] if reports != DEFAULT_REPORTS else []),
+             *(["--recipients", str(recipients)] if recipients != DEFAULT_RECIPIENTS else []),
+             *[a for g in group or [] for a in ("--group", g)]]
+
+    def resend_command(uncertain) -> str:
+        return " ".join([*again, *[a for o in uncertain for a in ("--only", o.recipient.address)], "--resend"])
+
+    failed = [o for o in outcomes if o.result == "failed"]
+    if failed:
         typer.echo(f"{len(failed)} recipient(s) not served:\n" + "\n".join(
             f"  {o.recipient.address}: {o.detail}" for o in failed)
             + "\nA re-run sends only to those not yet served.", err=True)
+    uncertain = [o for o in outcomes if o.result == "uncertain"]
+    if uncertain:
+        n = len(uncertain)
+        typer.echo(f"{n} deliver{'y' if n == 1 else 'ies'} uncertain: the server may have the whole message, but its "
+                   f"reply never arrived, so it may have been delivered:\n" + "\n".join(
+                       f"  {o.recipient.address} (Message-ID {o.message_id}): {o.detail}" for o in uncertain)
+                   + "\nThey are not sent again automatically. Ask them, or look the Message-ID up in the mail "
+                     "server's log; if it did not arrive, send it again with:\n  " + resend_command(uncertain), err=True)
+    pending = [o for o in outcomes if o.still_uncertain]
+    if pending:
+        typer.echo("Still uncertain from an earlier send, not sent again:\n" + "\n".join(
+            f"  {o.recipient.address} (Message-ID {o.message_id}, {o.entry.get('time', '')})" for o in pending)
+            + "\nIf it did not arrive: " + resend_command(pending), err=True)
+    if uncertain:
+        raise typer.Exit(mail.UNCERTAIN_EXIT)
+    if failed:
         raise typer.Exit(1)
 
 

@@ -1,7 +1,7 @@
 """Where the heavy queries run: embedded DuckDB (the default, needs nothing) or Spark (`--engine spark`).
 
 The queries live once, as SQL files in `boardpack/sql/`, written in DuckDB's dialect and kept to the
-subset both engines run alike (see SPARK-NOTES.md): no `::`, `strftime`, `list`, `quantile_*`,
+subset both engines run alike (docs/engines.md): no `::`, `strftime`, `list`, `quantile_*`,
 `dayofweek`, no QUALIFY over aggregates, explicit `NULLS LAST`. On Spark each text is transpiled by
 sqlglot first. Inputs are registered under the same view names in both engines, so the SQL never names
 a file; `tests/test_engine.py` runs every shipped query on both engines and asserts identical results.
@@ -282,7 +282,7 @@ class SparkEngine(Engine):
 
     def frame(self, sql: str) -> pd.DataFrame:
         df = self._sql(sql)
-        # Arrow keeps None as None and int as int; without it pandas 3 strings turn into 'nan' (SPARK-NOTES).
+        # Arrow keeps None as None and int as int; without it pandas 3 strings turn into 'nan' (docs/engines.md).
         return df.toPandas()
 
     def create_view(self, view: str, sql: str) -> None:
@@ -342,7 +342,7 @@ class SparkEngine(Engine):
         self._views.append(view)
 
     def validation_batch(self, context, view: str):
-        # persist=False: caching the whole table costs more than the single pass validation makes (SPARK-NOTES)
+        # persist=False: caching the whole table costs more than the single pass validation makes (docs/engines.md)
         asset = context.data_sources.add_spark(name=f"spark_{view}", persist=False).add_dataframe_asset(view)
         return asset.add_batch_definition_whole_dataframe("all").get_batch(
             batch_parameters={"dataframe": self.spark.table(view)})

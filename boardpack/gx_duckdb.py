@@ -1,6 +1,6 @@
 """Great Expectations on DuckDB: a SQL datasource over a scratch DuckDB file holding the views to check.
 
-GX 1.24 needs two fixes for DuckDB (STACK-NOTES.md, GX issues #10738 and #11579): it fetches rows after
+GX 1.24 needs two fixes for DuckDB (docs/engines.md; GX issues #10738 and #11579): it fetches rows after
 returning a pooled connection, which DuckDB answers with an empty result (every metric fails with
 IndexError), and it has no regex expression for the dialect. Both are patched once, on first use.
 SQLAlchemy stays below 2.1, whose reflection breaks duckdb-engine 0.17.

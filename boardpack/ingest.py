@@ -1,19 +1,27 @@
 """Read the canonical tables from a data folder, typed, with the source line of every row kept.
 
 A data folder holds one file per table: `spend`, `seats`, `outcomes`, `use_cases`, `models`, each as
-`.csv`, `.csv.gz` or `.parquet`. Raw files are never changed. Values that do not parse as their column's
-type are left as text, so that the type expectation of the contract fails and names them; the row
-numbers of such values are kept in `Tables.unparsed` for the gate report.
+`.csv`, `.csv.gz` or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
+before any is parsed, so that a file that cannot be the table is refused in milliseconds, by name. Values
+that do not parse as their column's type are left as text, so that the type expectation of the contract
+fails and names them; the row numbers of such values are kept in `Tables.unparsed` for the gate report.
+
+Exact duplicate rows of the spend table (every column equal: the same export appended twice) count once;
+a warning names them, with their lines and dollars, and the ledger shows them as read and superseded
+(`table_ledger`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import gzip
+import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from . import sniff
 from .exceptions import InputError
 from .schema import COLUMNS, TABLES
 
@@ -53,17 +61,10 @@ class Tables:
         return "line" if self.sources[name].suffix in (".csv", ".gz") else "row"
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def find_source(data_dir: Path, table: str) -> Path:
     """The one file that holds `table` in `data_dir`."""
-    found = [data_dir / f"{table}{s}" for s in SUFFIXES if (data_dir / f"{table}{s}").exists()]
+    # lexists: a link that loops or leads nowhere is there, and the sniff says what is wrong with it
+    found = [data_dir / f"{table}{s}" for s in SUFFIXES if os.path.lexists(data_dir / f"{table}{s}")]
     if not found:
         raise InputError(
             data_dir / f"{table}.csv", "file not found",
@@ -95,7 +96,16 @@ def read_raw(path: Path) -> pd.DataFrame:
                          "every line needs as many fields as the header; quote any value that contains a comma.",
                          line=line)
     except UnicodeDecodeError as e:
-        raise InputError(path, f"not UTF-8 text ({e.reason} at byte {e.start})", "save the file as UTF-8 CSV.")
+        # e.start counts from the parser's buffer, not from the file: find the byte again, with its line
+        raise sniff.bad_utf8(path) or InputError(path, f"not UTF-8 text ({e.reason})", "save the file as UTF-8 CSV.")
+    except EOFError:  # the sniff decompressed the first KB; the cut is further on
+        raise InputError(path, "a truncated gzip file: its compressed data ends before the end of the stream",
+                         "copy or export the file again; `gzip -t` tests a gzip file.") from None
+    except (zlib.error, gzip.BadGzipFile) as e:
+        raise InputError(path, f"damaged gzip data ({e})",
+                         "copy or export the file again; `gzip -t` tests a gzip file.") from None
+    except OSError as e:
+        raise sniff.os_error(path, e) from None
     # Line 1 is the header; this holds while no quoted field spans lines, which canonical tables avoid.
     df.index = pd.RangeIndex(2, len(df) + 2)
     return df
@@ -172,9 +182,7 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
     Raises InputError for unreadable files.
     """
     data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise InputError(data_dir, "data folder not found",
-                         "pass DATA=path/to/folder holding spend, seats, outcomes, use_cases and models files.")
+    sniff.check_folder(data_dir)
     from . import sources
 
     if sources.is_raw(data_dir):
@@ -193,16 +201,100 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
         origin = {t: data_dir / (t if (data_dir / t).is_dir() else "") for t in TABLES}
         return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report,
                       checks=assembled.checks, ledger=assembled.ledger, excluded=assembled.excluded)
-    frames, sources, unparsed, checked = {}, {}, {}, set()
-    for table in TABLES:
-        path = find_source(data_dir, table)
-        sources[table] = path
+    frames, unparsed, checked, checks, excluded = {}, {}, set(), [], None
+    sources = {table: find_source(data_dir, table) for table in TABLES}
+    for path in sources.values():  # all five before any is parsed: a bad one stops the run in milliseconds
+        sniff.check(path, delimiters=",")
+    for table, path in sources.items():
         if table == "spend" and large(path):
             frames[table], _ = coerce(pd.DataFrame(columns=list(COLUMNS[table])), COLUMNS[table])
             checked.add(table)
             continue
-        df, bad = coerce(read_raw(path), COLUMNS[table])
+        raw = read_raw(path)
+        if table == "spend":
+            raw, checks, excluded = repeated_rows(raw, path)
+        df, bad = coerce(raw, COLUMNS[table])
         frames[table] = df
         if bad:
             unparsed[table] = bad
-    return Tables(frames, sources, unparsed, checked=checked)
+    return Tables(frames, sources, unparsed, checks=checks, checked=checked, excluded=excluded)
+
+
+REPEATED_BY = "{name} (the earlier identical lines)"
+SHOWN = 5
+
+
+def repeated_rows(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list, pd.DataFrame | None]:
+    """(the spend rows with each exact repeat dropped, [the warning that names them], the repeats as
+    `adapters.EXCLUDED_COLUMNS` rows for the ledger).
+
+    A row equal to an earlier one in every column is the same charge read twice (an export appended to
+    itself), not a second charge: counting it would double the spend. Rows that differ in any column count.
+    """
+    repeated = frame.duplicated(keep="first")
+    if not repeated.any():
+        return frame, [], None
+    from .adapters import excluded_frame
+    from .contracts import Check
+
+    again = frame[repeated]
+    # the line each shown repeat repeats, by row hashes, for the few shown (the drop itself is exact)
+    hashes = pd.util.hash_pandas_object(frame, index=False)
+    kept = hashes[~repeated]
+    first_of = pd.Series(kept.index, index=kept.to_numpy())
+    first_of = first_of[~first_of.index.duplicated()]
+    shown = list(again.index[:SHOWN])
+    cost = (pd.to_numeric(_as_text(again["EffectiveCost"]), errors="coerce") if "EffectiveCost" in again
+            else pd.Series(float("nan"), index=again.index))
+    currency = (_as_text(again["BillingCurrency"]).fillna("").str.upper() if "BillingCurrency" in again
+                else pd.Series("", index=again.index))
+    dollars = ", ".join(f"{v:,.2f} {c}" for c, v in cost.groupby(currency).sum().items())
+    label = "line" if path.suffix in (".csv", ".gz") else "row"
+    check = Check(
+        table="spend", source=str(path), expectation="expect_compound_columns_to_be_unique", column=None,
+        severity="warning", success=False,
+        rule=f"exact duplicate rows: {len(again):,} row(s) repeat an earlier {label} in every column "
+             f"({dollars or 'no readable cost'} of EffectiveCost); each is counted once",
+        hint="remove the repeated rows (was the same export appended twice?); if they are distinct charges, make "
+             "them differ in a column (ChargeDescription, SkuId or Tags) and they will count.",
+        unexpected_count=int(len(again)), element_count=int(len(frame)), rows=[int(n) for n in shown],
+        samples=[f"repeats {label} {int(first_of[hashes[n]])}" for n in shown], row_label=label)
+    starts = coerce(again[["ChargePeriodStart"]], {"ChargePeriodStart": "datetime"})[0]["ChargePeriodStart"] \
+        if "ChargePeriodStart" in again else None
+    ledger_rows = None
+    if starts is not None and starts.dtype.kind == "M" and cost.notna().all():
+        # (else the copies kept fail the contract on the same values, and no pack is made)
+        ledger_rows = excluded_frame({
+            "x_Source": ["spend table"] * len(again), "x_SourceFile": [path.name] * len(again),
+            "ChargePeriodStart": starts.tolist(), "BillingCurrency": currency.tolist(), "EffectiveCost": cost.tolist(),
+            "x_Exclusion": ["duplicate"] * len(again), "Rows": [1] * len(again),
+            "x_ExcludedBy": [REPEATED_BY.format(name=path.name)] * len(again)})
+    return frame[~repeated], [check], ledger_rows
+
+
+def table_ledger(spend: pd.DataFrame, path: Path, repeated: pd.DataFrame | None) -> pd.DataFrame:
+    """The dollar ledger of a canonical spend table: every dollar it holds counts (`ledger.from_table`), and the
+    repeated rows, read but counted once, are in `read` and `superseded` (balanced, in their quarter)."""
+    from . import ledger
+
+    book = ledger.from_table(spend, path)
+    if repeated is None or repeated.empty:
+        return book
+    extra = (repeated.assign(quarter=ledger.quarter_of(repeated["ChargePeriodStart"]),
+                             currency=repeated["BillingCurrency"].fillna("").str.upper())
+             .groupby(["quarter", "currency"])["EffectiveCost"].sum())
+    rows = pd.DataFrame([{"source": "spend table", "file": path.name, "quarter": quarter, "currency": currency,
+                          **dict.fromkeys(ledger.MONEY, 0.0), "read": amount, "superseded": amount,
+                          "superseded_by": REPEATED_BY.format(name=path.name)}
+                         for (quarter, currency), amount in extra.items()])
+    book = (pd.concat([book, rows], ignore_index=True)
+            .groupby(list(ledger.KEYS), as_index=False)
+            .agg({**{m: "sum" for m in ledger.MONEY}, "superseded_by": _joined}))
+    book["balance"] = book["read"] + book["estimated"] - book["counted"] - book["not_ai"] - book["superseded"]
+    book = book[list(ledger.COLUMNS)].sort_values(["quarter", "source", "file"], ignore_index=True)
+    ledger.check(book)
+    return book
+
+
+def _joined(names) -> str:
+    return ", ".join(sorted({n for n in names if n}))

@@ -3,9 +3,10 @@
 The pure part (recipients, subject, bodies, messages) takes plain values and returns values, so it can be
 tested and previewed without a server. The I/O part checks the published pack against its manifest,
 reads the SMTP settings from the environment (or a `.env` file), talks to the server with smtplib, one
-message per recipient, and records every delivery in `send-log.jsonl` in the quarter's folder, so that
-the same pack is never sent twice to the same person. The SMTP password lives only in the environment:
-it is never written to a message, a log or a report.
+message per recipient, and records every delivery in `reports/<quarter>/.send/send-log.jsonl`, outside
+every published version, so that the same pack is never sent twice to the same person. A delivery whose
+reply was lost after the server had the whole message is logged as `uncertain` and never retried on its
+own. The SMTP password lives only in the environment: it is never written to a message, a log or a report.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import socket
 import ssl
 import time
 import tomllib
+from base64 import b64encode
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
@@ -30,13 +32,17 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import fmt
+from . import fmt, publish
 from .config import ROOT
 from .exceptions import BoardpackError
 
 DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
 DEFAULT_ENV_FILE = ROOT / ".env"
-SEND_LOG = "send-log.jsonl"
+# The names publish.py moves an old-layout log under, and locks while it does: the same file excludes both.
+SEND_LOG, SEND_LOCK = publish.SEND_LOG, publish.SEND_LOCK
+# The delivery under way, on disk until its outcome is logged: what a killed send leaves says who may have it.
+IN_FLIGHT = "in-flight.json"
+UNCERTAIN_EXIT = 4
 NOTIFY_LOG = "notify-log.jsonl"
 OUTBOX = "outbox"
 TITLE = "AI value board pack"
@@ -62,6 +68,10 @@ class NotAllSent(BoardpackError):
     """Some recipients were not served; the message lists them with the reason."""
 
     exit_code = 1
+
+
+class LockedError(MailError):
+    """Another send of the quarter holds the lock."""
 
 
 # ----------------------------------------------------------------------------------------------- recipients
@@ -145,6 +155,21 @@ def load_recipients(path: str | Path, groups: Iterable[str] | None = None, defau
         raise MailError(f"{path}: the recipient list is empty (groups {', '.join(wanted)} have no members); "
                         f"nothing was sent.")
     return list(chosen.values())
+
+
+def select(people: list[Recipient], only: Iterable[str] | None, source: str) -> list[Recipient]:
+    """The chosen recipients restricted to `only` (addresses or [people] keys); refuse a name not among them."""
+    only = [o.strip() for o in only or [] if o.strip()]
+    if not only:
+        return people
+    by = {r.address.lower(): r for r in people} | {r.key: r for r in people if r.key}
+    unknown = [o for o in only if o.lower() not in by and o not in by]
+    if unknown:
+        raise MailError(f"--only {', '.join(unknown)}: not among the chosen recipients of {source} "
+                        f"({', '.join(r.address for r in people)}); nothing was sent.\n"
+                        f"  How to fix: name a chosen address, or choose its group with --group.")
+    wanted = {(by.get(o.lower()) or by[o]).address.lower() for o in only}
+    return [r for r in people if r.address.lower() in wanted]
 
 
 # ---------------------------------------------------------------------------------------------- composition
@@ -263,10 +288,27 @@ class Pack:
     metrics: dict
     pdf: bytes = field(repr=False)
     sha256: str
+    version: str | None = None  # "v3"; None for a pack of the layout before versions
+    reports: Path | None = None
 
     @property
     def attachment(self) -> str:
         return attachment_name(self.company, self.quarter, self.status)
+
+    @property
+    def home(self) -> Path:
+        """reports/<quarter>/: the versions, `latest`, the stable names, .send/ (or, before versions, the pack)."""
+        return publish.quarter_dir(self.reports, self.quarter) if self.reports is not None else self.folder
+
+    @property
+    def send_dir(self) -> Path:
+        if self.reports is None:
+            raise MailError(f"{self.folder}: a pack loaded without its reports folder cannot be sent.")
+        return publish.send_dir(self.reports, self.quarter)
+
+    @property
+    def label(self) -> str:
+        return f"{self.quarter} pack" + (f" {self.version}" if self.version else "")
 
 
 def _sha256(data: bytes) -> str:
@@ -281,9 +323,11 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
     if not m:
         raise MailError(f"'{quarter}' is not a quarter; write it as YYYY-Qn, for example 2026-Q3.")
     q = f"{m.group(1)}-Q{m.group(2)}"
-    folder = Path(reports) / q
+    # Resolved once: a publish that swaps `latest` during the send cannot change what this send reads or sends.
+    folder = publish.current(reports, q) or publish.quarter_dir(reports, q)
     manifest_path, pdf_path, metrics_path = folder / "manifest.json", folder / "board-pack.pdf", folder / "metrics.json"
     if not (manifest_path.is_file() and pdf_path.is_file() and metrics_path.is_file()):
+        folder = publish.quarter_dir(reports, q)
         raise MailError(f"No published pack for {q} in {Path(reports)} (expected {folder}/board-pack.pdf, "
                         f"metrics.json and manifest.json); nothing was sent.\n"
                         f"  How to fix: build it first with make quarterly-report QUARTER={q}.")
@@ -309,7 +353,7 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
                         f"on purpose with --allow-provisional (make email ... ALLOW_PROVISIONAL=1).")
     cfg = manifest.get("config") or {}
     return Pack(q, folder, status, cfg.get("company") or "boardpack", cfg.get("confidentiality") or "",
-                metrics, pdf, _sha256(pdf))
+                metrics, pdf, _sha256(pdf), publish.version_of(folder), Path(reports))
 
 
 # ------------------------------------------------------------------------------------------ SMTP settings
@@ -365,6 +409,12 @@ def smtp_settings(env: dict[str, str], need_server: bool = True) -> SmtpSettings
                      timeout=number("BOARDPACK_SMTP_TIMEOUT", 30, float),
                      attempts=max(1, number("BOARDPACK_SMTP_ATTEMPTS", 3, int)),
                      backoff=max(0.0, number("BOARDPACK_SMTP_BACKOFF", 2.0, float)))
+    for key, value in (("BOARDPACK_SMTP_USER", s.user), ("BOARDPACK_SMTP_PASSWORD", s.password)):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the locale could not decode arrive as surrogates
+            raise MailError(f"{key} is not valid UTF-8 text; check the encoding of the .env file or of the "
+                            f"environment. Nothing was sent.") from None
     if need_server:
         if not s.host:
             raise MailError("BOARDPACK_SMTP_HOST is not set; put the SMTP settings in .env (see .env.example) "
@@ -401,8 +451,51 @@ class Permanent(Exception):
     """A failure for this recipient that retrying will not fix (5xx reply)."""
 
 
+class Uncertain(Exception):
+    """The whole message reached the server but its reply did not reach us: it may have been delivered."""
+
+
 class Fatal(Exception):
     """A failure for every recipient (login refused, certificate not trusted): stop the run."""
+
+
+class _Session:
+    """smtplib's session, noting when the end of DATA has gone out.
+
+    From that moment the server may hold the message, so a connection lost before its reply means "maybe
+    delivered", not "failed": retrying it blindly is how a recipient gets the pack twice.
+    """
+
+    in_doubt = False
+
+    def data(self, msg: bytes):
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = re.sub(rb"(?m)^\.", b"..", msg)  # dot-stuffing, as smtplib's own data() does
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.in_doubt = True  # before the send: an interruption inside it cannot tell whether the dot went out
+        try:
+            self.send(body + b".\r\n")
+        except smtplib.SMTPServerDisconnected:
+            self.in_doubt = False  # the send failed, so its last bytes, the final dot, never left
+            raise
+        code, reply = self.getreply()
+        self.in_doubt = False
+        return code, reply
+
+
+class _PlainSession(_Session, smtplib.SMTP):
+    pass
+
+
+class _TLSSession(_Session, smtplib.SMTP_SSL):
+    pass
+
+
+_SMTPLIB_AUTH = ("CRAM-MD5", "PLAIN", "LOGIN")  # what smtplib.login can do
 
 
 class Mailer:
@@ -411,51 +504,120 @@ class Mailer:
     def __init__(self, settings: SmtpSettings):
         self.s, self.smtp = settings, None
 
+    @property
+    def in_doubt(self) -> bool:
+        """True while the server may hold a message whose reply has not come."""
+        return self.smtp is not None and self.smtp.in_doubt
+
     def _connect(self) -> smtplib.SMTP:
         s = self.s
+        where = f"{s.host}:{s.port}"
+        hint = (f"check BOARDPACK_SMTP_SECURITY ({s.security}; tls for port 465, starttls for 587) "
+                f"and BOARDPACK_SMTP_PORT")
         context = ssl.create_default_context(cafile=s.cafile) if s.security != "none" else None
+        smtp = None
         try:
             if s.security == "tls":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+                smtp = _TLSSession(s.host, s.port, timeout=s.timeout, context=context)
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                smtp = _PlainSession(s.host, s.port, timeout=s.timeout)
             smtp.ehlo()
             if s.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    smtp.close()
-                    raise Fatal(f"{s.host}:{s.port} does not offer STARTTLS; refusing to send in clear "
+                    raise Fatal(f"{where} does not offer STARTTLS; refusing to send in clear "
                                 f"(set BOARDPACK_SMTP_SECURITY=tls for port 465).")
-                smtp.starttls(context=context)
+                try:
+                    smtp.starttls(context=context)
+                except smtplib.SMTPResponseException as e:
+                    refusal = (f"{where} refused STARTTLS ({e.smtp_code} {_text(e.smtp_error)}); refusing to send "
+                               f"in clear; {hint}")
+                    raise (Unreachable if 400 <= e.smtp_code < 500 else Fatal)(refusal) from None
                 smtp.ehlo()
             if s.user:
-                smtp.login(s.user, s.password)
+                self._login(smtp)
             return smtp
+        except (Fatal, Unreachable):
+            _close(smtp)
+            raise
         except ssl.SSLCertVerificationError as e:
-            raise Fatal(f"the certificate of {s.host}:{s.port} is not trusted ({e.verify_message}); "
+            _close(smtp)
+            raise Fatal(f"the certificate of {where} is not trusted ({e.verify_message}); "
                         f"if the server uses a private CA, point BOARDPACK_SMTP_CAFILE at its certificate.") from None
+        except ssl.SSLError as e:
+            _close(smtp)
+            raise Unreachable(f"the TLS handshake with {where} failed ({e.reason or e}); {hint}") from None
         except smtplib.SMTPAuthenticationError as e:
-            raise Fatal(f"{s.host}:{s.port} refused the login of {s.user!r} ({e.smtp_code} "
+            _close(smtp)
+            raise Fatal(f"{where} refused the login of {s.user!r} ({e.smtp_code} "
                         f"{_text(e.smtp_error)}); check BOARDPACK_SMTP_USER and BOARDPACK_SMTP_PASSWORD.") from None
         except smtplib.SMTPNotSupportedError as e:
-            raise Fatal(f"{s.host}:{s.port}: {e}") from None
+            _close(smtp)
+            raise Fatal(f"{where}: {e}") from None
         except (smtplib.SMTPException, OSError) as e:
-            raise Unreachable(f"cannot reach {s.host}:{s.port} ({type(e).__name__}: {e})") from None
+            _close(smtp)
+            raise Unreachable(f"cannot reach {where} ({type(e).__name__}: {e})") from None
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        s = self.s
+        where = f"{s.host}:{s.port}"
+        if not smtp.has_extn("auth"):
+            raise Fatal(f"{where} does not offer a login (no AUTH in its EHLO reply); leave BOARDPACK_SMTP_USER and "
+                        f"BOARDPACK_SMTP_PASSWORD empty for a relay that needs none, or check BOARDPACK_SMTP_HOST "
+                        f"and BOARDPACK_SMTP_PORT.")
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        if not set(offered) & set(_SMTPLIB_AUTH):
+            raise Fatal(f"{where} does not offer a login boardpack can use (it offers {', '.join(offered) or 'none'}; "
+                        f"boardpack speaks {', '.join(_SMTPLIB_AUTH)}); check BOARDPACK_SMTP_USER, "
+                        f"BOARDPACK_SMTP_HOST and BOARDPACK_SMTP_PORT.")
+        if (s.user + s.password).isascii():
+            smtp.login(s.user, s.password)
+        else:
+            self._login_utf8(smtp, offered)
+
+    def _login_utf8(self, smtp: smtplib.SMTP, offered: list[str]) -> None:
+        """smtplib encodes credentials as ASCII and raises on anything else; PLAIN and LOGIN carry the bytes
+        as they are, and servers read them as UTF-8. CRAM-MD5 hashes the secret in an encoding the server
+        chose when it stored it, so it is not tried with non-ASCII credentials."""
+        s = self.s
+        user, password = s.user.encode("utf-8"), s.password.encode("utf-8")
+
+        def b64(data: bytes) -> str:
+            return b64encode(data).decode("ascii")
+
+        if "PLAIN" in offered:
+            code, reply = smtp.docmd("AUTH", "PLAIN " + b64(b"\0" + user + b"\0" + password))
+        elif "LOGIN" in offered:
+            code, reply = smtp.docmd("AUTH", "LOGIN")
+            if code == 334:
+                code, reply = smtp.docmd(b64(user))
+            if code == 334:
+                code, reply = smtp.docmd(b64(password))
+        else:
+            raise Fatal(f"{s.host}:{s.port} offers only {', '.join(offered)} for the login, which cannot carry "
+                        f"the non-ASCII characters of BOARDPACK_SMTP_USER or BOARDPACK_SMTP_PASSWORD; use a server "
+                        f"(or port) that offers PLAIN or LOGIN, or an ASCII password.")
+        if code not in (235, 503):  # 503: already authenticated
+            raise smtplib.SMTPAuthenticationError(code, reply)
 
     def deliver(self, msg: EmailMessage, address: str) -> None:
-        """Send msg to one address; raise Transient, Permanent or Fatal."""
+        """Send msg to one address; raise Transient, Permanent, Uncertain or Fatal."""
         if self.smtp is None:
             self.smtp = self._connect()
+        self.smtp.in_doubt = False
         try:
             refused = self.smtp.send_message(msg, from_addr=parseaddr(self.s.sender)[1], to_addrs=[address])
         except smtplib.SMTPRecipientsRefused as e:
             code, reply = e.recipients.get(address, next(iter(e.recipients.values()), (550, b"refused")))
             self._reset()
             raise (Transient if 400 <= code < 500 else Permanent)(f"{code} {_text(reply)}") from None
-        except smtplib.SMTPResponseException as e:
+        except smtplib.SMTPResponseException as e:  # a reply came: the server's answer is certain
             self._reset()
             raise (Transient if 400 <= e.smtp_code < 500 else Permanent)(f"{e.smtp_code} {_text(e.smtp_error)}") from None
         except (smtplib.SMTPException, OSError) as e:
+            in_doubt = self.smtp.in_doubt
             self.close()
+            if in_doubt:
+                raise Uncertain(f"no reply after the server had the whole message ({type(e).__name__}: {e})") from None
             raise Transient(f"{type(e).__name__}: {e}") from None
         if refused:
             raise Permanent(str(refused))
@@ -474,14 +636,25 @@ class Mailer:
                 self.smtp.close()
             self.smtp = None
 
+    def abort(self) -> None:
+        """Drop the session without QUIT: an interrupted send must not wait on a server that stopped answering."""
+        _close(self.smtp)
+        self.smtp = None
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        smtp.close()
+
 
 def _text(reply) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def deliver_with_retry(mailer: Mailer, msg: EmailMessage, address: str, attempts: int, backoff: float,
-                       sleep: Callable[[float], None] = time.sleep) -> tuple[bool, int, str]:
-    """(delivered, attempts used, last error). Transient failures wait backoff, 2×backoff, ... between tries.
+                       sleep: Callable[[float], None] = time.sleep) -> tuple[str, int, str]:
+    """(result, attempts used, last error); result is sent, failed or uncertain. Transient failures wait
+    backoff, 2×backoff, ... between tries. An uncertain delivery is never tried again: the server may have it.
 
     A server still unreachable after the last attempt raises Fatal: every other recipient would fail alike.
     """
@@ -489,16 +662,18 @@ def deliver_with_retry(mailer: Mailer, msg: EmailMessage, address: str, attempts
     for attempt in range(1, attempts + 1):
         try:
             mailer.deliver(msg, address)
-            return True, attempt, ""
+            return "sent", attempt, ""
+        except Uncertain as e:
+            return "uncertain", attempt, str(e)
         except Permanent as e:
-            return False, attempt, str(e)
+            return "failed", attempt, str(e)
         except Transient as e:
             error, unreachable = str(e), isinstance(e, Unreachable)
             if attempt < attempts:
                 sleep(backoff * 2 ** (attempt - 1))
     if unreachable:
         raise Fatal(f"{error}; gave up after {attempts} attempts")
-    return False, attempts, f"{error} (gave up after {attempts} attempts)"
+    return "failed", attempts, f"{error} (gave up after {attempts} attempts)"
 
 
 # --------------------------------------------------------------------------------------------- send log
@@ -520,10 +695,37 @@ def read_log(path: Path) -> list[dict]:
     return entries
 
 
+def legacy_logs(home: Path) -> list[Path]:
+    """Send logs of the layout before versions, read so nobody gets a pack twice after the upgrade, never
+    written: the quarter's own (until a publish moves it into .send/) and any in a version folder (an upgrade
+    done by hand may have moved the old pack there whole)."""
+    found, seen = [], set()
+    for path in [home / SEND_LOG, *sorted(home.glob(f"v*/{SEND_LOG}"))]:
+        if path.is_file() and path.resolve() not in seen:
+            seen.add(path.resolve())
+            found.append(path)
+    return found
+
+
+def pack_log(pack: Pack) -> list[dict]:
+    """Every delivery recorded for the quarter: the legacy logs first, then .send/send-log.jsonl."""
+    return [e for path in [*legacy_logs(pack.home), pack.send_dir / SEND_LOG] for e in read_log(path)]
+
+
 def served(entries: list[dict], pdf_sha256: str) -> dict[str, dict]:
-    """Recipients (lower-cased address) who already received the pack with this hash: their log entry."""
-    return {e["recipient"].lower(): e for e in entries
-            if e.get("result") == "sent" and e.get("pdf_sha256") == pdf_sha256 and e.get("recipient")}
+    """Recipients (lower-cased address) who have, or may have, the pack with this hash: the entry that says so.
+
+    A `sent` entry wins over an `uncertain` one; an uncertain delivery counts as served until someone decides
+    otherwise with --resend, because sending it again may be the second copy.
+    """
+    done: dict[str, dict] = {}
+    for e in entries:
+        address = (e.get("recipient") or "").lower()
+        if not address or e.get("pdf_sha256") != pdf_sha256 or e.get("result") not in ("sent", "uncertain"):
+            continue
+        if e["result"] == "sent" or done.get(address, {}).get("result") != "sent":
+            done[address] = e
+    return done
 
 
 def append_log(path: Path, entry: dict, secrets: Iterable[str] = ()) -> None:
@@ -535,19 +737,92 @@ def append_log(path: Path, entry: dict, secrets: Iterable[str] = ()) -> None:
         os.fsync(f.fileno())
 
 
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_in_flight(folder: Path, entry: dict) -> None:
+    tmp = folder / f".{IN_FLIGHT}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(json.dumps(entry, ensure_ascii=False))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, folder / IN_FLIGHT)  # whole or absent: a torn file could not say who may have the pack
+    _fsync_dir(folder)
+
+
+def _clear_in_flight(folder: Path) -> None:
+    (folder / IN_FLIGHT).unlink(missing_ok=True)
+
+
+def recover_in_flight(folder: Path, log_path: Path, secrets: Iterable[str] = ()) -> list[dict]:
+    """A delivery an earlier send began and never logged (it was killed): log it as uncertain; the new entries."""
+    path = folder / IN_FLIGHT
+    if not path.is_file():
+        return []
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        path.unlink()  # only the atomic replace writes it, so this is not ours
+        return []
+    if any(e.get("message_id") == entry.get("message_id") for e in read_log(log_path)):
+        path.unlink()  # the outcome was logged; the send ended before it tidied up
+        return []
+    pid, started = entry.pop("pid", "?"), entry.pop("started", "?")
+    entry |= {"time": now_iso(), "result": "uncertain", "attempts": None,
+              "error": f"the send (pid {pid}, delivery started {started}) ended during this delivery; "
+                       f"the server may have the message"}
+    append_log(log_path, entry, secrets)
+    path.unlink()
+    return [entry]
+
+
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """One send of a quarter at a time (a cron job and a person must not both send)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "w") as f:
+def locked(folder: Path, quarter: str, holder: dict) -> Iterator[None]:
+    """One send of a quarter at a time (a cron job and a person must not both send).
+
+    The lock file lives in .send/, which no publish touches: a lock inside a folder that a rebuild swaps out
+    stops excluding anyone. It holds who has it, so a refused send can name them; the flock is what counts.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / SEND_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    with os.fdopen(fd, "r+", encoding="utf-8") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise MailError(f"Another send is running for {path.parent}; wait for it to finish.") from None
+            other = _holder(f)
+            who = (f"pid {other.get('pid')} on {other.get('host')}, started {other.get('started')}"
+                   if other.get("pid") else "it has only just started")
+            raise LockedError(f"Another send of {quarter} is running ({who}); wait for it to finish, then run "
+                              f"again: it sends only to those not yet served. Nothing was sent.") from None
         try:
+            f.seek(0)
+            f.truncate()
+            f.write(json.dumps(holder))
+            f.flush()
             yield
         finally:
+            f.seek(0)
+            f.truncate()
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _holder(f) -> dict:
+    """Who holds the lock, as it wrote in the file; it may be a moment from writing it."""
+    for _ in range(20):
+        f.seek(0)
+        try:
+            record = json.loads(f.read() or "null")
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            return record
+        time.sleep(0.05)
+    return {}
 
 
 # -------------------------------------------------------------------------------------------------- runs
@@ -555,29 +830,65 @@ def locked(path: Path) -> Iterator[None]:
 @dataclass
 class Outcome:
     recipient: Recipient
-    result: str  # sent | failed | skipped | written
+    result: str  # sent | failed | uncertain | skipped | written
     detail: str = ""
     attempts: int = 0
     message_id: str = ""
+    # skipped: the log entry that says they have this PDF (or may); sent or written: one that says they received
+    # another PDF of the quarter, which this one follows as a new pack
+    entry: dict = field(default_factory=dict)
+
+    @property
+    def still_uncertain(self) -> bool:
+        """Skipped because an earlier delivery of this pack is uncertain and nobody has resolved it."""
+        return self.result == "skipped" and self.entry.get("result") == "uncertain"
 
 
 def send_pack(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resend: bool = False,
               dry_run: bool = False, report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
     """Send (or, dry run, write to outbox/) one message per recipient not yet served with this PDF."""
-    log_path = pack.folder / SEND_LOG
     outcomes: list[Outcome] = []
-    with locked(log_path):
-        done = {} if resend else served(read_log(log_path), pack.sha256)
+    try:
+        return _send(pack, recipients, settings, resend, dry_run, report, outcomes)
+    except OSError as e:  # the reports folder, not the server: SMTP errors never get this far
+        where = e.filename or pack.home
+        raise MailError(f"Stopped: {where}: {e.strerror or e}. Check the permissions and free space of the reports "
+                        f"folder." + _so_far(outcomes)
+                        + ("\n  A delivery under way when this happened is reported as uncertain by the next send."
+                           if not dry_run else "")) from None
+
+
+def _send(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resend: bool, dry_run: bool,
+          report: Callable[[Outcome], None], outcomes: list[Outcome]) -> list[Outcome]:
+    folder = pack.send_dir
+    log_path = folder / SEND_LOG
+
+    def done(o: Outcome) -> None:
+        outcomes.append(o)
+        report(o)
+
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(), "version": pack.version}
+    with locked(folder, pack.quarter, holder):
+        recovered = recover_in_flight(folder, log_path, settings.secrets)
+        for e in recovered:
+            done(Outcome(Recipient("", e.get("name") or e["recipient"], e["recipient"]), "uncertain", e["error"],
+                         0, e.get("message_id") or "", e))
+        entries = pack_log(pack)
+        already = {} if resend else served(entries, pack.sha256)
+        earlier = {e["recipient"].lower(): e for e in entries if e.get("result") == "sent" and e.get("recipient")
+                   and e.get("quarter") == pack.quarter and e.get("pdf_sha256") != pack.sha256}
+        just_reported = {e["recipient"].lower() for e in recovered if e.get("pdf_sha256") == pack.sha256}
         todo = []
         for r in recipients:
-            if r.address.lower() in done:
-                o = Outcome(r, "skipped", f"already sent {done[r.address.lower()].get('time', '')}")
-                outcomes.append(o)
-                report(o)
-            else:
+            entry = already.get(r.address.lower())
+            if entry is None:
                 todo.append(r)
+            elif r.address.lower() not in just_reported:
+                what = "already sent" if entry["result"] == "sent" else "delivery uncertain since"
+                done(Outcome(r, "skipped", f"{what} {entry.get('time', '')}", message_id=entry.get("message_id") or "",
+                             entry=entry))
         if dry_run:
-            outbox = pack.folder / OUTBOX
+            outbox = pack.home / OUTBOX  # not in the version: a published version is never written to
             outbox.mkdir(exist_ok=True)
             for old in outbox.glob("*.eml"):
                 old.unlink()
@@ -585,31 +896,48 @@ def send_pack(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, r
                 msg = compose_pack(pack, r, settings.sender)
                 path = outbox / f"{n:02d}-{slug(r.address)}.eml"
                 path.write_bytes(msg.as_bytes(policy=policy.SMTP))
-                o = Outcome(r, "written", str(path), message_id=msg["Message-ID"])
-                outcomes.append(o)
-                report(o)
+                done(Outcome(r, "written", str(path), message_id=msg["Message-ID"],
+                             entry=earlier.get(r.address.lower(), {})))
             return outcomes
         mailer = Mailer(settings)
         try:
             for r in todo:
                 msg = compose_pack(pack, r, settings.sender)
+                entry = {"time": now_iso(), "quarter": pack.quarter, "version": pack.version, "recipient": r.address,
+                         "name": r.name, "message_id": msg["Message-ID"], "pdf_sha256": pack.sha256,
+                         "attachment": pack.attachment, "status": pack.status}
+                _write_in_flight(folder, entry | {"pid": os.getpid(), "started": entry["time"]})
                 try:
-                    ok, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts, settings.backoff)
+                    result, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts,
+                                                                 settings.backoff)
                 except Fatal as e:
-                    raise MailError(redact(f"Stopped: {e}", settings.secrets)
-                                    + ("" if not any(o.result == "sent" for o in outcomes) else
-                                       "\n  Those already sent are in the send log; a re-run sends only to the others.")) from None
+                    _clear_in_flight(folder)  # Fatal comes from opening the session: no message went out
+                    raise MailError(redact(f"Stopped: {e}", settings.secrets) + _so_far(outcomes)) from None
+                except BaseException:
+                    if not mailer.in_doubt:  # interrupted before the end of DATA or after its reply
+                        _clear_in_flight(folder)
+                    mailer.abort()
+                    raise  # else the file stays, and the next send logs this delivery as uncertain
                 error = redact(error, settings.secrets)
-                o = Outcome(r, "sent" if ok else "failed", error, attempts, msg["Message-ID"])
-                append_log(log_path, {"time": now_iso(), "quarter": pack.quarter, "recipient": r.address,
-                                      "name": r.name, "message_id": o.message_id, "pdf_sha256": pack.sha256,
-                                      "attachment": pack.attachment, "status": pack.status, "result": o.result,
-                                      "attempts": attempts, "error": error or None}, settings.secrets)
-                outcomes.append(o)
-                report(o)
+                append_log(log_path, entry | {"time": now_iso(), "result": result, "attempts": attempts,
+                                              "error": error or None}, settings.secrets)
+                _clear_in_flight(folder)
+                done(Outcome(r, result, error, attempts, msg["Message-ID"],
+                             earlier.get(r.address.lower(), {}) if result == "sent" else {}))
         finally:
             mailer.close()
     return outcomes
+
+
+def _so_far(outcomes: list[Outcome]) -> str:
+    text = ""
+    if any(o.result == "sent" for o in outcomes):
+        text += "\n  Those already sent are in the send log; a re-run sends only to the others."
+    uncertain = [o for o in outcomes if o.result == "uncertain"]
+    if uncertain:
+        text += ("\n  Uncertain (the server may have the message; a re-run does not send it again): "
+                 + ", ".join(f"{o.recipient.address} (Message-ID {o.message_id})" for o in uncertain))
+    return text
 
 
 def notify_failure(reports: str | Path, company: str, quarter: str | None, report_text: str, command: str,
@@ -623,16 +951,15 @@ def notify_failure(reports: str | Path, company: str, quarter: str | None, repor
         for r in recipients:
             msg = compose_failure(company, quarter, report_text, command, r, settings.sender)
             try:
-                ok, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts, settings.backoff)
+                result, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts, settings.backoff)
             except Fatal as e:
-                ok, attempts, error = False, 1, str(e)
+                result, attempts, error = "failed", 1, str(e)
             error = redact(error, settings.secrets)
-            outcomes.append(Outcome(r, "sent" if ok else "failed", error, attempts, msg["Message-ID"]))
+            outcomes.append(Outcome(r, result, error, attempts, msg["Message-ID"]))
             Path(reports).mkdir(parents=True, exist_ok=True)
             append_log(log_path, {"time": now_iso(), "quarter": quarter, "recipient": r.address,
                                   "message_id": msg["Message-ID"], "report_sha256": _sha256(report_text.encode()),
-                                  "result": "sent" if ok else "failed", "attempts": attempts,
-                                  "error": error or None}, settings.secrets)
+                                  "result": result, "attempts": attempts, "error": error or None}, settings.secrets)
     finally:
         mailer.close()
     return outcomes

@@ -1,4 +1,4 @@
-"""The three executive metrics, the per-use-case view, seats and the Jevons bridge (DESIGN.md).
+"""The three executive metrics, the per-use-case view, seats and the Jevons bridge (docs/metrics.md).
 
 Pure functions: DataFrames of one quarter in, numbers or DataFrames out, no I/O. `quarter_metrics`
 assembles them into the structure of `metrics.json`.
@@ -68,7 +68,7 @@ def value_metrics(spend: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
 
 
 def quadrant(stage: str, spend: float, evidenced_value: float, multiple: float | None, target: float) -> str:
-    """scale, fix, prove or retire, as DESIGN.md defines them; retire wins over the others."""
+    """scale, fix, prove or retire, as docs/metrics.md defines them; retire wins over the others."""
     if stage == "retired" and spend > 0:
         return "retire"
     if evidenced_value <= 0:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from . import __version__, prices
 from .config import ROOT, Config
-from .ingest import Tables, sha256
+from .ingest import Tables
+from .sniff import sha256
 
 PACKAGES = ("boardpack", "great-expectations", "pandas", "numpy", "pyarrow", "duckdb", "duckdb-engine", "sqlalchemy",
             "sqlglot", "pyspark", "papermill", "nbconvert", "ipykernel", "weasyprint", "matplotlib", "seaborn",

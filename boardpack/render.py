@@ -6,6 +6,7 @@ never leaves a partial HTML or PDF behind; failures raise `RenderError`.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import uuid
@@ -189,10 +190,12 @@ def notebook_to_html(nb_path: Path, html_path: Path, context: dict, template_dir
 # ------------------------------------------------------------------------------------------------- PDF
 
 
-def html_to_pdf(html_path: Path, pdf_path: Path) -> int:
+def html_to_pdf(html_path: Path, pdf_path: Path, generated: str | None = None) -> int:
     """Render the pack HTML to PDF with WeasyPrint, fetching only file: and data: URLs; return the page count.
 
-    PDF title and author come from the HTML <title> and <meta name="author">.
+    PDF title and author come from the HTML <title> and <meta name="author">. `generated` (the pack's date,
+    YYYY-MM-DD) fixes every timestamp the PDF carries (fontTools stamps the font subsets it embeds with the
+    time unless SOURCE_DATE_EPOCH says otherwise), so the same pack renders to the same bytes.
     """
     html_path, pdf_path = Path(html_path), Path(pdf_path)
     if not html_path.is_file():
@@ -203,6 +206,7 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> int:
 
         fetcher = URLFetcher(allowed_protocols={"file", "data"}, timeout=2)
         document = HTML(filename=str(html_path), url_fetcher=fetcher, encoding="utf-8").render()
+
     except Exception as exc:
         raise RenderError(f"{html_path}: WeasyPrint could not lay out the pack: {type(exc).__name__}: {exc}") from exc
     pages = len(document.pages)
@@ -210,7 +214,17 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> int:
         raise RenderError(f"{html_path}: the pack rendered to zero pages")
 
     def write(tmp: Path) -> None:
-        document.write_pdf(tmp)
+        saved = os.environ.get("SOURCE_DATE_EPOCH")
+        if generated:
+            day = datetime.datetime.fromisoformat(generated).replace(tzinfo=datetime.timezone.utc)
+            os.environ["SOURCE_DATE_EPOCH"] = str(int(day.timestamp()))
+        try:
+            document.write_pdf(tmp)
+        finally:
+            if saved is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = saved
 
     try:
         _atomic_write(pdf_path, write)

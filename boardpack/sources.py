@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import ai_catalog, ledger, prices
+from . import ai_catalog, ledger, prices, sniff
 from .adapters import SOURCES, Settings, SourceData, empty_usage
 from .exceptions import ContractError, InputError
 from .schema import COLUMNS, TIERS
@@ -57,12 +57,14 @@ def run_adapters(data_dir: Path, settings: Settings) -> dict[str, SourceData]:
         if not folder.is_dir():
             continue
         module = importlib.import_module(f".adapters.{ADAPTER_MODULES[source]}", __package__)
-        if source == "outcomes":
-            results[source] = module.read_outcomes(folder, settings)
-        elif source == "use_cases":
-            results[source] = module.read_use_cases(folder, settings)
-        else:
-            results[source] = module.read(folder, settings)
+        with sniff.collecting_copies() as copies:  # tables files_in read once: the same bytes as another
+            if source == "outcomes":
+                results[source] = module.read_outcomes(folder, settings)
+            elif source == "use_cases":
+                results[source] = module.read_use_cases(folder, settings)
+            else:
+                results[source] = module.read(folder, settings)
+        sniff.account_copies(results[source], copies, folder)
     return results
 
 
@@ -409,6 +411,9 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
     """The canonical tables of a raw folder, the dollar ledger, and the report of how they were made."""
     settings = settings or Settings()
     ref = data_dir / REFERENCE
+    for path in sorted(ref.glob("*.csv")):  # the adapters' files are sniffed by files_in; these are read by name
+        if not path.name.startswith((".", "~$")):
+            sniff.check(path, delimiters=",")
     mapping = read_attribution(ref / "attribution.csv")
     catalog = ai_catalog.load(ref / ai_catalog.FILE)
     settings = replace(settings, attribution=mapping, ai_catalog=catalog)

@@ -14,13 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 
 
-def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(*args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `boardpack ...` in a fresh process, as `make` does."""
     return subprocess.run([sys.executable, "-m", "boardpack.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=ROOT, env=env)
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of the pack a reader of `folder` sees: a quarter's `latest` version, if it has one."""
+    if (folder / "latest").exists():
+        folder = (folder / "latest").resolve()
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
 

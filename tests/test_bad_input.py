@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import shutil
 
 import pytest
@@ -61,6 +63,19 @@ def malformed_csv(d):
         f.write('UC-99,"Broken, row",Finance,someone,pilot,light,true,OpenAI,extra,fields\n')
 
 
+def nul_bytes(d):
+    # sparse: 200 MB that cost nothing to make, and that pandas spun on for more than ten minutes
+    (d / "spend.csv").unlink()
+    (d / "spend.csv").touch()
+    os.truncate(d / "spend.csv", 200 * 1000 * 1000)
+
+
+def truncated_gzip(d):
+    packed = gzip.compress((d / "spend.csv").read_bytes())
+    (d / "spend.csv").unlink()
+    (d / "spend.csv.gz").write_bytes(packed[: len(packed) // 2])
+
+
 CASES = {
     # name: (corrupt, extra CLI args, fragments the error must contain)
     "missing column": (missing_column, [], ["spend.csv", "EffectiveCost", "required column(s) missing",
@@ -75,6 +90,8 @@ CASES = {
                                                                        "2025-Q1 to 2026-Q3", "How to fix"]),
     "empty file": (empty_file, [], ["seats.csv", "the file is empty", "How to fix"]),
     "malformed csv": (malformed_csv, [], ["use_cases.csv", "malformed CSV", "line 24", "How to fix: every line needs"]),
+    "200 MB of NUL bytes": (nul_bytes, [], ["spend.csv", "nothing but NUL bytes", "How to fix"]),
+    "truncated gzip": (truncated_gzip, [], ["spend.csv.gz", "truncated gzip file", "How to fix"]),
 }
 
 

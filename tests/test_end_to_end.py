@@ -6,13 +6,14 @@ import json
 import re
 
 import pandas as pd
+import pytest
 from pypdf import PdfReader
 
 from boardpack import fmt
 from boardpack.metrics import HEADLINE_KEYS
 from boardpack.schema import COLUMNS, TABLES
 
-from .conftest import ROOT, tree_hashes
+from .conftest import ROOT, run_cli, tree_hashes
 
 REQUIRED_KEYS = {"quarter", "currency", "status", "spend", "value", "value_low", "value_high", "value_multiple",
                  "unattributed_spend_share", "token_spend", "overprovisioned_spend", "workload_fit",
@@ -111,3 +112,16 @@ def test_committed_notebooks_have_no_outputs():
         nb = json.loads(path.read_text())
         assert all(not c.get("outputs") and not c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"), path
         assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"]), path
+
+
+def test_the_same_inputs_render_the_same_bytes(sample_pack, sample_data, tmp_path):
+    # A rebuilt pack must be the same pack: the send log knows a pack by its PDF's SHA-256 (never twice).
+    pack, _ = sample_pack
+    proc = run_cli("build", "--data", str(sample_data), "--reports", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    again = tmp_path / "2026-Q3"
+    dates = [json.loads((p / "manifest.json").read_text())["parameters"]["generated"] for p in (pack, again)]
+    if dates[0] != dates[1]:
+        pytest.skip("the two builds straddled midnight: the cover date differs")
+    for name in ("board-pack.pdf", "board-pack.html", "metrics.json", "ledger.json"):
+        assert (pack / name).read_bytes() == (again / name).read_bytes(), name

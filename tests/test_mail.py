@@ -152,7 +152,7 @@ def published(smtp_server, sample_data, tmp_path_factory) -> Path:
 def reports(tmp_path, published) -> Path:
     """A private copy of the published pack, for tests that send from it or spoil it: <reports>/2026-Q3."""
     target = tmp_path / "reports"
-    shutil.copytree(published, target / QUARTER)
+    shutil.copytree(published, target / QUARTER, symlinks=True)  # versions, `latest` and stable names as built
     return target
 
 
@@ -176,7 +176,7 @@ def send(env, reports, *args, recipients=RECIPIENTS):
 
 
 def log_entries(reports: Path) -> list[dict]:
-    path = reports / QUARTER / "send-log.jsonl"
+    path = reports / QUARTER / ".send" / "send-log.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
@@ -275,7 +275,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(server, reports, env):
     proc = send(env, reports, "--dry-run")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert server.messages == [] and server.auth_seen == []
-    assert not (reports / QUARTER / "send-log.jsonl").exists()
+    assert not (reports / QUARTER / ".send" / "send-log.jsonl").exists()
     files = sorted((reports / QUARTER / "outbox").glob("*.eml"))
     assert len(files) == len(BOARD_AND_EXECUTIVES)
     pdf = (reports / QUARTER / "board-pack.pdf").read_bytes()
@@ -411,7 +411,7 @@ def test_the_password_is_in_no_file_the_runs_wrote(server, reports, env, publish
     results = [send(env, reports, "--group", "board"), send(env, reports, "--dry-run", "--resend"),
                send(env, reports, "--group", "with-bounce")]
     assert server.auth_seen and all(ok for *_, ok in server.auth_seen)  # the password was really used
-    assert (reports / QUARTER / "send-log.jsonl").exists() and list((reports / QUARTER / "outbox").glob("*.eml"))
+    assert (reports / QUARTER / ".send" / "send-log.jsonl").exists() and list((reports / QUARTER / "outbox").glob("*.eml"))
     forms = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
              base64.b64encode(f"\0{USER}\0{PASSWORD}".encode())]
     # the build (notebooks, parameters, kernel logs, manifest, reports), the sends, the failure notice

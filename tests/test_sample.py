@@ -1,6 +1,6 @@
 """The bundled sample: deterministic bytes, canonical columns, and every pattern the pack must show.
 
-Metrics are recomputed here straight from the DESIGN.md definitions, independent of the package.
+Metrics are recomputed here straight from the docs/metrics.md definitions, independent of the package.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def by_quarter(t, tokens):
 
 
 def quadrants(t, quarter: str) -> pd.Series:
-    """DESIGN.md: retire (retired, still spending), prove (no measured/estimated value), scale, fix."""
+    """docs/metrics.md: retire (retired, still spending), prove (no measured/estimated value), scale, fix."""
     spend = t["spend"][(t["spend"]["Q"] == quarter) & (t["spend"]["x_UseCaseId"] != "")]
     outcomes = t["outcomes"][(t["outcomes"]["Q"] == quarter) & t["outcomes"]["Evidence"].isin(["measured", "estimated"])]
     cost = spend.groupby("x_UseCaseId")["EffectiveCost"].sum()

@@ -28,6 +28,10 @@ Contract for every adapter:
 - `fixes`: how many values were normalised, per rule (shown on the data-quality page).
 - Anything that cannot be read safely raises `boardpack.exceptions.InputError` naming file, line/row,
   column, the rule and how to fix it.
+- Files are listed with `files_in`, which sniffs each one before the adapter parses any (`boardpack.sniff`:
+  NUL bytes, another format under the name, HTML error pages, a pipe or a broken link...) and leaves out a
+  table whose bytes equal another's; `sources.run_adapters` puts what it left out in the notes, the checks
+  and the dollar ledger.
 """
 
 from __future__ import annotations
@@ -228,13 +232,19 @@ def page_buckets(path: Path, refusal: str, how: str) -> list[dict]:
     """
     import json
 
+    from .. import sniff
     from ..exceptions import InputError
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except UnicodeDecodeError as e:
+        # the decoder's offset is right, but says no line: find it again, with the line
+        raise sniff.bad_utf8(path) or InputError(path, f"not UTF-8 text ({e.reason})", "save the file as UTF-8.") \
+            from None
+    except json.JSONDecodeError as e:
         raise InputError(path, f"not a JSON file ({e})",
-                         "save the API response body as it came, one page per file or a JSON list of pages.") from None
+                         "save the API response body as it came, one page per file or a JSON list of pages.",
+                         line=e.lineno) from None
     buckets = []
     for item in doc if isinstance(doc, list) else [doc]:
         if isinstance(item, dict) and isinstance(item.get("data"), list):
@@ -275,7 +285,19 @@ def seat_spend_rows(seats: pd.DataFrame, price: float, *, provider: str, source:
     return rows
 
 
-def files_in(folder: Path, *patterns: str) -> list[Path]:
-    """Files of a source folder matching any pattern, sorted; hidden files skipped."""
-    found = {p for pattern in patterns for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith(".")}
-    return sorted(found)
+def files_in(folder: Path, *patterns: str, delimiters: str | None = None) -> list[Path]:
+    """Files of a source folder matching any pattern, sorted, each sniffed (`boardpack.sniff.check`) before an
+    adapter parses it; of tables with the same bytes, one is read (`sniff.distinct`).
+
+    Hidden files and Office lock files (`~$name`) are skipped, and so are folders: Spark writes a Parquet table
+    as a folder of part files, which match on their own. A pipe, a link to nothing or a link loop is refused,
+    not skipped: it stands where an export should be. `delimiters`: "," when the adapter's reader needs commas;
+    None when it finds the delimiter itself.
+    """
+    from .. import sniff
+
+    found = sorted({p for pattern in patterns for p in folder.rglob(pattern)
+                    if not p.name.startswith((".", "~$")) and not p.is_dir()})
+    for path in found:
+        sniff.check(path, delimiters)
+    return sniff.distinct(found)[0]

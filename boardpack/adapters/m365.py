@@ -64,7 +64,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
     """Every user-detail CSV under `folder` as seats rows (one month per refresh date) and seat spend rows."""
     data = SourceData(SOURCE)
     users = []
-    for path in files_in(folder, "*.csv"):
+    for path in files_in(folder, "*.csv", delimiters=","):
         data.files.append(path)
         users.append(_read_file(path, data))
     users = _latest_report_per_month([u for u in users if len(u)], data)
