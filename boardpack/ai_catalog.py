@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -89,18 +90,24 @@ def _read(source, origin: str) -> tuple[list[Rule], str]:
     return rules, version
 
 
+@lru_cache(maxsize=1)
+def shipped() -> Catalog:
+    """The catalog the package ships, read once."""
+    source = resources.files("boardpack") / "data" / FILE
+    rules, version = _read(source, f"boardpack/data/{FILE}")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    return Catalog(tuple(rules), f"boardpack AI-spend catalog {version} (sha256 {digest})")
+
+
 def load(company_file: Path | None = None) -> Catalog:
     """The shipped catalog, after the company's own rules when `company_file` exists."""
-    shipped = resources.files("boardpack") / "data" / FILE
-    rules, version = _read(shipped, f"boardpack/data/{FILE}")
-    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()[:12]
-    label = f"boardpack AI-spend catalog {version} (sha256 {digest})"
-    if company_file is not None and Path(company_file).is_file():
-        own, _ = _read(Path(company_file), str(company_file))
-        own_digest = hashlib.sha256(Path(company_file).read_bytes()).hexdigest()[:12]
-        rules = own + rules
-        label += f" + {len(own)} company rule(s) from {Path(company_file).name} (sha256 {own_digest})"
-    return Catalog(tuple(rules), label)
+    base = shipped()
+    if company_file is None or not Path(company_file).is_file():
+        return base
+    own, _ = _read(Path(company_file), str(company_file))
+    own_digest = hashlib.sha256(Path(company_file).read_bytes()).hexdigest()[:12]
+    return Catalog(tuple(own) + base.rules, f"{base.version} + {len(own)} company rule(s) from "
+                                            f"{Path(company_file).name} (sha256 {own_digest})")
 
 
 def _regex(pattern: str) -> str:

@@ -257,13 +257,7 @@ def _as_assembled(contract: Contract, tables: Tables) -> Contract:
     them, and are left out here."""
     if tables.report is None:
         return contract
-    kept = [e for e in contract.raw["expectations"] if not e.get("meta", {}).get("checked_in_source")]
-    if len(kept) == len(contract.raw["expectations"]):
-        return contract
-    import great_expectations as gx
-
-    raw = {**contract.raw, "expectations": kept}
-    return Contract(contract.name, contract.path, contract.version, raw, gx.ExpectationSuite(**raw))
+    return _without(contract, lambda e: e.get("meta", {}).get("checked_in_source"))
 
 
 def gate_params(tables: Tables, currency: str) -> dict:

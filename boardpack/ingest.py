@@ -8,7 +8,7 @@ fails and names them; the row numbers of such values are kept in `Tables.unparse
 
 Exact duplicate rows of the spend table (every column equal: the same export appended twice) count once;
 a warning names them, with their lines and dollars, and the ledger shows them as read and superseded
-(`table_ledger`).
+(`ledger.from_table`).
 """
 
 from __future__ import annotations
@@ -270,31 +270,3 @@ def repeated_rows(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list, 
             "x_Exclusion": ["duplicate"] * len(again), "Rows": [1] * len(again),
             "x_ExcludedBy": [REPEATED_BY.format(name=path.name)] * len(again)})
     return frame[~repeated], [check], ledger_rows
-
-
-def table_ledger(spend: pd.DataFrame, path: Path, repeated: pd.DataFrame | None) -> pd.DataFrame:
-    """The dollar ledger of a canonical spend table: every dollar it holds counts (`ledger.from_table`), and the
-    repeated rows, read but counted once, are in `read` and `superseded` (balanced, in their quarter)."""
-    from . import ledger
-
-    book = ledger.from_table(spend, path)
-    if repeated is None or repeated.empty:
-        return book
-    extra = (repeated.assign(quarter=ledger.quarter_of(repeated["ChargePeriodStart"]),
-                             currency=repeated["BillingCurrency"].fillna("").str.upper())
-             .groupby(["quarter", "currency"])["EffectiveCost"].sum())
-    rows = pd.DataFrame([{"source": "spend table", "file": path.name, "quarter": quarter, "currency": currency,
-                          **dict.fromkeys(ledger.MONEY, 0.0), "read": amount, "superseded": amount,
-                          "superseded_by": REPEATED_BY.format(name=path.name)}
-                         for (quarter, currency), amount in extra.items()])
-    book = (pd.concat([book, rows], ignore_index=True)
-            .groupby(list(ledger.KEYS), as_index=False)
-            .agg({**{m: "sum" for m in ledger.MONEY}, "superseded_by": _joined}))
-    book["balance"] = book["read"] + book["estimated"] - book["counted"] - book["not_ai"] - book["superseded"]
-    book = book[list(ledger.COLUMNS)].sort_values(["quarter", "source", "file"], ignore_index=True)
-    ledger.check(book)
-    return book
-
-
-def _joined(names) -> str:
-    return ", ".join(sorted({n for n in names if n}))

@@ -31,28 +31,24 @@ def quarter_of(starts: pd.Series) -> pd.Series:
     return periods.dt.year.astype(str) + "-Q" + periods.dt.quarter.astype(str)
 
 
-def _sum(frame: pd.DataFrame, amount: str, name: str, source: str = "x_Source", file: str = "x_SourceFile",
-         currency: str = "BillingCurrency") -> pd.Series:
+def _keyed(frame: pd.DataFrame | None, value: str, currency: str = "BillingCurrency") -> pd.Series:
+    """`frame[value]` indexed by the ledger's keys (source, file, quarter, currency); empty for no frame."""
     if frame is None or frame.empty:
-        return pd.Series(dtype=float, name=name)
-    keyed = pd.DataFrame({"source": frame[source].fillna("(unknown)"), "file": frame[file].fillna("(no file)"),
-                          "quarter": quarter_of(frame["ChargePeriodStart"]),
-                          "currency": frame[currency].fillna("").str.upper(), name: frame[amount].astype(float)})
-    return keyed.groupby(list(KEYS))[name].sum()
+        return pd.Series(dtype=object)
+    index = pd.MultiIndex.from_arrays([frame["x_Source"].fillna("(unknown)"), frame["x_SourceFile"].fillna("(no file)"),
+                                       quarter_of(frame["ChargePeriodStart"]), frame[currency].fillna("").str.upper()],
+                                      names=list(KEYS))
+    return pd.Series(frame[value].to_numpy(), index=index)
 
 
-def _names(frame: pd.DataFrame, by: str, source: str = "x_Source", file: str = "x_SourceFile",
-           currency: str = "BillingCurrency") -> pd.Series:
-    if frame is None or frame.empty:
-        return pd.Series(dtype=object, name="superseded_by")
-    keyed = pd.DataFrame({"source": frame[source].fillna("(unknown)"), "file": frame[file].fillna("(no file)"),
-                          "quarter": quarter_of(frame["ChargePeriodStart"]),
-                          "currency": frame[currency].fillna("").str.upper(), "by": frame[by]})
-    return keyed.dropna(subset=["by"]).groupby(list(KEYS))["by"].agg(lambda s: sorted(set(s)))
+def _sum(frame: pd.DataFrame | None, amount: str, name: str, currency: str = "BillingCurrency") -> pd.Series:
+    keyed = _keyed(frame, amount, currency)
+    return keyed.astype(float).groupby(level=list(KEYS)).sum().rename(name) if len(keyed) else \
+        pd.Series(dtype=float, name=name)
 
 
 def entries(emitted: pd.DataFrame, excluded: pd.DataFrame | None, counted: pd.DataFrame,
-            shadow: pd.DataFrame) -> pd.DataFrame:
+            shadow: pd.DataFrame | None) -> pd.DataFrame:
     """The ledger of a raw folder, one row per source, file, quarter and currency.
 
     `emitted`: every spend row the adapters gave, before assembly (`x_ReadCost`/`x_ReadCurrency`: the amount
@@ -60,7 +56,7 @@ def entries(emitted: pd.DataFrame, excluded: pd.DataFrame | None, counted: pd.Da
     (`adapters.EXCLUDED_COLUMNS`); `counted` / `shadow`: the rows after assembly that count, and those that
     another source superseded (`x_SupersededBy`). `counted` also has EffectiveCost in the reporting currency.
     """
-    read_cols = {"currency": "x_ReadCurrency"}
+    read_cols = {"currency": "x_ReadCurrency"}  # emitted and counted rows keep the amount as read
     estimated = emitted["x_Basis"].eq("estimated")
     parts = [
         _sum(emitted[~estimated], "x_ReadCost", "read", **read_cols),
@@ -81,23 +77,24 @@ def entries(emitted: pd.DataFrame, excluded: pd.DataFrame | None, counted: pd.Da
             table[column] = 0.0
     table["read"] += table.pop("read_excluded")
     table["superseded"] += table.pop("superseded_excluded")
-    names = pd.concat([_names(excluded, "x_ExcludedBy"), _names(shadow, "x_SupersededBy", **read_cols)])
-    by = names.groupby(level=list(range(len(KEYS)))).agg(lambda lists: sorted({n for ns in lists for n in ns})) \
-        if len(names) else pd.Series(dtype=object)
-    table["superseded_by"] = [", ".join(by.get(key, [])) for key in table.index]
+    names = [n.dropna() for n in (_keyed(excluded, "x_ExcludedBy"), _keyed(shadow, "x_SupersededBy", "x_ReadCurrency"))]
+    names = [n for n in names if len(n)]
+    by = pd.concat(names).groupby(level=list(KEYS)).agg(lambda s: ", ".join(sorted(set(s)))) if names else {}
+    table["superseded_by"] = [by.get(key, "") for key in table.index]
     table["balance"] = table["read"] + table["estimated"] - table["counted"] - table["not_ai"] - table["superseded"]
     table.index = table.index.set_names(list(KEYS))
     return table.reset_index()[list(COLUMNS)].sort_values(["quarter", "source", "file"], ignore_index=True)
 
 
-def from_table(spend: pd.DataFrame, path) -> pd.DataFrame:
-    """The ledger of a canonical spend table: every dollar it holds is AI spend and counts."""
-    frame = spend.assign(x_Source="spend table", x_SourceFile=getattr(path, "name", str(path)))
-    read = _sum(frame, "EffectiveCost", "read")
-    table = pd.DataFrame({"read": read, "estimated": 0.0, "counted": read, "not_ai": 0.0, "superseded": 0.0,
-                          "counted_reporting": read, "superseded_by": "", "balance": 0.0})
-    table.index = table.index.set_names(list(KEYS))
-    return table.reset_index()[list(COLUMNS)]
+def from_table(spend: pd.DataFrame, path, excluded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ledger of a canonical spend table: every dollar it holds is AI spend and counts; `excluded` (rows
+    repeated in every column, counted once) is read and superseded."""
+    frame = spend.assign(x_Source="spend table", x_SourceFile=getattr(path, "name", str(path)),
+                         x_ReadCost=spend["EffectiveCost"], x_ReadCurrency=spend["BillingCurrency"].str.upper(),
+                         x_Basis=None)
+    table = entries(frame, excluded, frame, None)
+    check(table)
+    return table
 
 
 def check(table: pd.DataFrame) -> None:

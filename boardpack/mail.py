@@ -794,7 +794,7 @@ def locked(folder: Path, quarter: str, holder: dict) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            other = _holder(f)
+            other = publish.lock_holder(f.fileno())
             who = (f"pid {other.get('pid')} on {other.get('host')}, started {other.get('started')}"
                    if other.get("pid") else "it has only just started")
             raise LockedError(f"Another send of {quarter} is running ({who}); wait for it to finish, then run "
@@ -809,20 +809,6 @@ def locked(folder: Path, quarter: str, holder: dict) -> Iterator[None]:
             f.seek(0)
             f.truncate()
             fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def _holder(f) -> dict:
-    """Who holds the lock, as it wrote in the file; it may be a moment from writing it."""
-    for _ in range(20):
-        f.seek(0)
-        try:
-            record = json.loads(f.read() or "null")
-        except ValueError:
-            record = None
-        if isinstance(record, dict):
-            return record
-        time.sleep(0.05)
-    return {}
 
 
 # -------------------------------------------------------------------------------------------------- runs

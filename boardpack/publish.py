@@ -452,7 +452,7 @@ def _acquire(folder: Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder(fd)
+            holder = lock_holder(fd)
             os.close(fd)
             raise BuildLocked(_refusal(folder, holder)) from None
         try:
@@ -463,8 +463,9 @@ def _acquire(folder: Path) -> int:
         os.close(fd)  # the holder before us removed this file as it ended: lock the one in its place
 
 
-def _holder(fd: int) -> dict:
-    """Who holds the lock, as it wrote in the file; it may be a moment from writing it."""
+def lock_holder(fd: int) -> dict:
+    """Who holds the lock of an open lock file, as it wrote there (JSON); it may be a moment from writing it.
+    The build lock and the send lock (boardpack.mail) both say who holds them this way."""
     for _ in range(20):
         with contextlib.suppress(ValueError):
             record = json.loads(os.pread(fd, 65536, 0) or b"null")

@@ -156,7 +156,7 @@ def choose_truth(spend: pd.DataFrame, configured: dict[str, str], catalog=None) 
     count, while two sources of the same provider's token spend (a cost API and a gateway log) never do; per
     month, so that a source covering only some months leaves the others to the source that has them.
     """
-    catalog = catalog or ai_catalog.load()
+    catalog = catalog or ai_catalog.shipped()
     keys = truth_keys(spend, catalog).assign(source=spend["x_Source"], name=spend["ProviderName"])
     truth = {}
     for key, group in keys.groupby(["provider", "modality", "month", "family"], sort=True):
@@ -169,7 +169,7 @@ def choose_truth(spend: pd.DataFrame, configured: dict[str, str], catalog=None) 
 
 def split_by_truth(spend: pd.DataFrame, truth: dict[tuple, str], catalog=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows that count, rows another source supersedes, with that source in x_SupersededBy)."""
-    keys = truth_keys(spend, catalog or ai_catalog.load())
+    keys = truth_keys(spend, catalog or ai_catalog.shipped())
     winner = pd.Series([truth.get(k) for k in keys.itertuples(index=False, name=None)], index=spend.index,
                        dtype=object)
     counted = spend["x_Source"] == winner

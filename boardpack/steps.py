@@ -17,7 +17,7 @@ from . import contracts, large, ledger, metrics, provenance
 from .config import load_config
 from .engine import open_engine
 from .exceptions import ConfigError, ContractError, NoDataError
-from .ingest import load_tables, table_ledger
+from .ingest import load_tables
 from .quality import render_quality
 from .quarters import Quarter, latest_complete_quarter, quarters_in
 from .schema import TABLES
@@ -109,7 +109,7 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
         tables.input_rows.setdefault("spend", len(tables["spend"]))
         tables.frames["spend"] = large.rollup_pandas(tables["spend"])
     book = tables.ledger if tables.ledger is not None else \
-        table_ledger(tables["spend"], tables.sources["spend"], tables.excluded)
+        ledger.from_table(tables["spend"], tables.sources["spend"], tables.excluded)
     published = tables["spend"][tables["spend"]["ChargePeriodStart"] < q.end]
     ledger.check_pack(book, published, sorted(set(ledger.quarter_of(published["ChargePeriodStart"]))
                                               | {x for x in book["quarter"] if x <= str(q)}))

@@ -109,19 +109,9 @@ class Settings:
 
     def catalog(self):
         """The AI-spend catalog in force."""
-        return self.ai_catalog if self.ai_catalog is not None else _default_catalog()
+        from .. import ai_catalog
 
-
-def _default_catalog():
-    from .. import ai_catalog
-
-    global _CATALOG
-    if _CATALOG is None:
-        _CATALOG = ai_catalog.load()
-    return _CATALOG
-
-
-_CATALOG = None
+        return self.ai_catalog if self.ai_catalog is not None else ai_catalog.shipped()
 
 
 def business_units(keys, mapping) -> dict:

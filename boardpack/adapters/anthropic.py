@@ -284,19 +284,9 @@ def _fill_quantities(costs: list[dict], usage: list[dict], data: SourceData) -> 
             pool = next((base + (t,) for t in _usage_tiers(row["x_ServiceTier"]) if base + (t,) in totals), None)
             if pool:
                 pools[pool].append(row)
-    shared = 0
-    for pool, rows in pools.items():
-        if len(rows) == 1:
-            data.fixes["anthropic.quantity_from_usage"] += 1
-            _set_tokens(rows[0], totals[pool])
-        elif quantities.share(rows, totals[pool], _list_price, _set_tokens):
-            shared += len(rows)
-    if shared:
-        data.fixes["anthropic.quantity_shared_from_usage"] += shared
-        data.notes.append(f"anthropic: {shared} token cost line(s) share a usage count with other lines of the same "
-                          "day, workspace, model and token type (service tiers or context windows the usage report "
-                          "does not split): each has its share in proportion to cost / list price of its tier "
-                          f"({prices.catalog_version()}).")
+    quantities.fill(pools, totals, data, _list_price, _set_tokens,
+                    "share a usage count with other lines of the same day, workspace, model and token type "
+                    "(service tiers or context windows the usage report does not split)")
     quantities.estimate(costs, data, _list_price, _set_tokens, "usage report",
                         lambda r: r["x_Model"] or "(no model: cost report not grouped by description)")
 

@@ -344,23 +344,10 @@ def _fill_quantities(costs: list[dict], usage_rows: list[dict], data: SourceData
             pool = next((base + (t,) for t in tiers if base + (t,) in totals), None)
             if pool:
                 pools[pool].append(row)
-    shared = 0
-    for pool, rows in pools.items():
-        open_rows = [r for r in rows if r.get("ConsumedQuantity") is None]
-        left = totals[pool] - sum(r["ConsumedQuantity"] for r in rows if r.get("ConsumedQuantity") is not None)
-        if not open_rows or left <= 0:
-            continue  # nothing to fill, or the quantities given already use the count up: estimated from cost
-        if len(open_rows) == 1:
-            data.fixes["openai.quantity_from_usage"] += 1
-            _set_tokens(open_rows[0], left)
-        elif quantities.share(open_rows, left, _list_price, _set_tokens):
-            shared += len(open_rows)
-    if shared:
-        data.fixes["openai.quantity_shared_from_usage"] += shared
-        data.notes.append(f"openai: {shared} token cost line(s) without quantity share a usage count with other lines "
-                          "of the same day, project, model and token type (batch and standard lines when the usage "
-                          "is not grouped by batch; lines split by API key): each has its share in proportion to "
-                          f"cost / list price of its tier ({prices.catalog_version()}).")
+    quantities.fill(pools, totals, data, _list_price, _set_tokens,
+                    "without quantity share a usage count with other lines of the same day, project, model and "
+                    "token type (batch and standard lines when the usage is not grouped by batch; lines split by "
+                    "API key)")
     quantities.estimate(costs, data, _list_price, _set_tokens, "usage pages",
                         lambda r: r["SkuId"] or "(no line item: costs not grouped by line_item)")
 

@@ -21,6 +21,28 @@ Price = Callable[[Row], "float | None"]
 SetTokens = Callable[[Row, float], None]
 
 
+def fill(pools: dict[tuple, list[Row]], totals: dict[tuple, float], data: SourceData, list_price: Price,
+         set_tokens: SetTokens, shared_note: str) -> None:
+    """Each pool's usage count to the cost lines it covers: what the lines' own quantities leave of it goes to
+    the lines without one, whole to a single line, else `share`d; `shared_note` says, for the notes, which lines
+    share counts in the source's terms."""
+    shared = 0
+    for pool, rows in pools.items():
+        open_rows = [r for r in rows if r.get("ConsumedQuantity") is None]
+        left = totals[pool] - sum(r["ConsumedQuantity"] for r in rows if r.get("ConsumedQuantity") is not None)
+        if not open_rows or left <= 0:
+            continue  # nothing to fill, or the quantities given already use the count up: estimated from cost
+        if len(open_rows) == 1:
+            data.fixes[f"{data.name}.quantity_from_usage"] += 1
+            set_tokens(open_rows[0], left)
+        elif share(open_rows, left, list_price, set_tokens):
+            shared += len(open_rows)
+    if shared:
+        data.fixes[f"{data.name}.quantity_shared_from_usage"] += shared
+        data.notes.append(f"{data.name}: {shared} token cost line(s) {shared_note}: each has its share in proportion "
+                          f"to cost / list price of its tier ({prices.catalog_version()}).")
+
+
 def share(rows: list[Row], tokens: float, list_price: Price, set_tokens: SetTokens) -> bool:
     """Split one usage count between the lines it covers in proportion to cost / list price of each line's tier
     (the tokens each line's dollars buy at that price): a dollar of a batch line at half price stands for twice
