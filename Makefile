@@ -13,7 +13,7 @@ ENGINE ?=
 # ENGINE=spark also installs the [spark] extra (pyspark, pinned in requirements-spark.lock) and Java 17.
 SPARK_READY := $(if $(filter spark,$(ENGINE)),$(VENV)/.spark-installed)
 
-.PHONY: help venv spark system-deps quarterly-report sample test lab lock clean email scheduled-report bench
+.PHONY: help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ scheduled-report: venv $(SPARK_READY) ## For cron: render the pack; if the build
 		--data "$(DATA)" --config "$(CONFIG)" --reports "$(REPORTS)" \
 		$(if $(RECIPIENTS),--recipients "$(RECIPIENTS)")
 
-test: venv $(VENV)/.spark-installed ## Run every test (unit, contracts, bad input, end to end, DuckDB-vs-Spark parity)
+test: venv $(VENV)/.spark-installed $(VENV)/.libreoffice-installed ## Run every test (unit, contracts, bad input, end to end, DuckDB-vs-Spark parity, exports)
 	$(BIN)/python -m pytest
 
 lab: venv ## Open JupyterLab on the notebooks with the project's kernel
@@ -42,13 +42,16 @@ lab: venv ## Open JupyterLab on the notebooks with the project's kernel
 sample: venv ## Regenerate the bundled sample enterprise in data/sample (deterministic)
 	$(BIN)/boardpack sample --out data/sample
 
-bench: venv $(VENV)/.spark-installed ## Measure ingest, validation and aggregation against DuckDB's bare scan (1M-100M rows; Spark at 10M)
+bench: venv $(VENV)/.spark-installed ## Measure ingest, validation and aggregation against DuckDB (gateway logs and FOCUS 1M-100M rows, Spark at 10M; the spend table 1 MB to 1M rows)
+	$(BIN)/python benchmarks/spend.py
 	$(BIN)/python benchmarks/run.py
 
 venv: $(VENV)/.installed $(SPARK_READY) ## Create .venv with the pinned dependencies of requirements.lock (ENGINE=spark: and pyspark)
 
 spark: ENGINE = spark
 spark: $(VENV)/.spark-installed ## Install the Spark engine: pyspark (requirements-spark.lock) and, as root with apt, Java 17
+
+libreoffice: $(VENV)/.libreoffice-installed ## Install LibreOffice Calc, headless (as root with apt): the export tests open the XLSX with it
 
 $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
 	@if java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then :; \
@@ -57,6 +60,16 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.lock
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	else echo "Spark needs Java 17 or newer: install openjdk-17-jre-headless (or set JAVA_HOME), then run again."; exit 1; fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@touch $@
+
+# tests/test_exports.py reads board-pack.xlsx back with `soffice --convert-to csv`; boardpack itself never needs it.
+# --no-install-recommends: Calc without the desktop, Java or extra fonts (58 packages, 20 to 40 s).
+$(VENV)/.libreoffice-installed: | $(VENV)/.installed
+	@if command -v soffice >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing LibreOffice Calc (headless) for the export tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	else echo "The export tests need LibreOffice Calc: install libreoffice-calc-nogui (soffice on the PATH), then run again."; exit 1; fi
 	@touch $@
 
 $(VENV)/.installed: requirements.lock pyproject.toml | system-deps

@@ -147,6 +147,9 @@ def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.Exit
         step.summary = ", ".join(f"{label}: {why.get(key, 'n/a')}" if m[key] is None
                                  else f"{label} {form.format(m[key])}" for label, key, form in shown)
     with _step("render", report) as step:
+        from . import restate  # what changed since the quarter's current pack and last quarter's (README, "Restatements")
+
+        write_json(restate.for_build(reports, m["quarter"], staging), staging / "restatement.json")
         pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})
         checkpoint("board-pack")
         context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
@@ -154,8 +157,15 @@ def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.Exit
                    "paper": cfg.paper, "branding": cfg.branding}
         html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
         checkpoint("render")
-        step.summary = f"{render.html_to_pdf(html, staging / 'board-pack.pdf', generated)} pages, {m['status']}"
+        pages = render.html_to_pdf(html, staging / "board-pack.pdf", generated)
+        from . import views  # role views cut from the pages just rendered, before the manifest (README, "Role views")
+
+        cut = views.write(staging, cfg, generated, pages)
+        step.summary = f"{pages} pages, {m['status']}; {len(cut)} role views in views/"
     with _step("publish", report) as step:
+        from . import exports  # CSV and XLSX for finance (README, "Finance exports"), before the manifest hashes them
+
+        exports.write(staging, generated=generated)
         write_manifest(staging, params | {"generated": generated, "engine": v["engine"]["name"]})
         version = publish(staging, reports / m["quarter"])
         step.summary = f"{version}, now {LATEST}"
@@ -187,11 +197,16 @@ def _read(folder: Path, name: str) -> dict:
 
 
 def write_manifest(out: Path, parameters: dict) -> Path:
-    """manifest.json: parameters, inputs, contracts, prices, packages, code, and the hash of every output."""
+    """manifest.json: parameters, inputs, contracts, prices, packages, code, and the hash of every output; then
+    manifest.sha256, the hash of the manifest itself (boardpack/verify.py: `seal`)."""
+    from .verify import MANIFEST, SEAL, seal
+
     prov, metrics = _read(out, "provenance"), _read(out, "metrics")
     outputs = {str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size}
-               for p in sorted(out.rglob("*")) if p.is_file() and p.name not in ("manifest.json", OWNER)}
+               for p in sorted(out.rglob("*")) if p.is_file() and p.name not in (MANIFEST, SEAL, OWNER)}
     manifest = {"quarter": metrics["quarter"], "status": metrics["status"], "currency": metrics["currency"],
                 "parameters": {**parameters, "output_dir": None}, **{k: v for k, v in prov.items() if k != "parameters"},
                 "resolved": prov["parameters"], "outputs": outputs}
-    return write_json(manifest, out / "manifest.json")
+    path = write_json(manifest, out / MANIFEST)
+    seal(path)
+    return path

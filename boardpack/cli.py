@@ -102,6 +102,7 @@ def send(
         def show(o):
             detail = escape(o.detail)  # a server's reply may hold [brackets] that rich would read as markup
             out.print(f"  {SYMBOLS[o.result]} {escape(o.recipient.name)} <{o.recipient.address}>"
+                      + (f" [dim]({escape(o.recipient.view)} view)[/]" if o.recipient.view != "full" else "")
                       + (f"  [dim]{detail}[/]" if o.detail and o.result not in ("failed", "uncertain") else "")
                       + (f": {detail}" if o.result in ("failed", "uncertain") else ""))
 
@@ -205,6 +206,89 @@ def _notify(reports: Path, config: Path, quarter, report: str, command: str, rec
         return
     for o in outcomes:
         err.print(f"  {SYMBOLS[o.result]} failure notice to {o.recipient.address}" + (f": {o.detail}" if o.detail else ""))
+
+
+@app.command("diff")
+def diff_versions(
+    old: str = typer.Argument(..., help="The earlier version, e.g. v1 (or latest)."),
+    new: str = typer.Argument(..., help="The later version, e.g. v2 (or latest)."),
+    quarter: str = typer.Option(..., help="Quarter whose versions to compare, e.g. 2026-Q3."),
+    reports: Path = typer.Option(DEFAULT_REPORTS, help="Folder the packs are published in."),
+) -> None:
+    """Which headline numbers changed between two versions of a quarter's pack, by how much, and why: the
+    explanation the later pack's restatement page gives."""
+    from . import restate
+
+    folders = [_version_folder(reports, quarter, name) for name in (old, new)]
+    typer.echo(restate.text(restate.compare(*folders)), nl=False)
+
+
+def _version_folder(reports: Path, quarter: str, name: str) -> Path:
+    """reports/<quarter>/<name> of a published version (`latest`: the current one); exit 2 naming those there are."""
+    from .exceptions import BoardpackError
+    from .publish import LATEST, quarter_dir, versions
+    from .quarters import Quarter
+
+    try:
+        quarter = str(Quarter.parse(quarter))
+    except BoardpackError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
+    folder = quarter_dir(reports, quarter)
+    target = folder / name
+    if (name == LATEST or (name[:1] == "v" and name[1:].isdigit())) and (target / "metrics.json").is_file():
+        return target.resolve()
+    present = ", ".join(f"v{n}" for n in versions(folder)) or "none"
+    typer.echo(f"{name}: no such version of {quarter} in {folder} (versions: {present}).\n"
+               f"  How to fix: name two of the versions listed, e.g. boardpack diff --quarter {quarter} v1 v2"
+               + (f" --reports {reports}" if reports != DEFAULT_REPORTS else "") + ".", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("verify")
+def verify_pack(
+    pack: Path = typer.Argument(..., help="A published version (reports/2026-Q3/v2), or a quarter folder: its latest."),
+    data: Optional[Path] = typer.Option(None, help="Folder that holds the pack's inputs now, when they have moved "
+                                        "since the build. Default: where the manifest says the build read them."),
+    config: Optional[Path] = typer.Option(None, help="The configuration the pack was built with, when it has moved. "
+                                          "Default: its path in the manifest."),
+    no_rebuild: bool = typer.Option(False, "--no-rebuild", help="Check the hashes only; do not rebuild the metrics "
+                                    "and tables to compare them."),
+) -> None:
+    """Check a published pack: every file against its manifest, its inputs against their hashes, and its metrics and
+    tables against a rebuild. Exit status 0: verified; 1: something differs (each named); 2: not a pack."""
+    from rich.markup import escape
+
+    from . import verify as verifying
+    from .exceptions import BoardpackError
+
+    for option, path, kind in (("--data", data, Path.is_dir), ("--config", config, Path.is_file)):
+        if path is not None and not kind(path):
+            typer.echo(f"{option} {path}: no such {'folder' if option == '--data' else 'file'}.", err=True)
+            raise typer.Exit(2)
+    try:
+        folder = verifying.pack_folder(pack)
+    except BoardpackError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
+    label = " ".join(x for x in (folder.parent.name, verifying.version_of(folder)) if x)
+    out.print(f"[bold]boardpack[/] verifying {escape(str(folder))} ({escape(label)})")
+
+    def show(check):
+        mark = "[bold red]✗[/]" if check.failed else "[yellow]![/]" if check.findings else "[green]✓[/]"
+        out.print(f"  {mark} {check.name:<9} {escape(check.summary)}"
+                  + (f"  [dim]({check.seconds:.1f} s)[/]" if check.seconds >= 0.1 else ""))
+        for finding in (f for f in check.findings if f.warning):
+            out.print(f"      [yellow]![/] [dim]{escape(str(finding))}[/]")
+
+    with out.status("verifying…", spinner="dots"):
+        result = verifying.verify(folder, data, config, rebuild=not no_rebuild, on_check=show)
+    if result.ok:
+        out.print(f"[green]Verified[/]: {escape(str(folder))}" + ("" if not no_rebuild else " (hashes only: no rebuild)"))
+        return
+    err.print(f"[bold red]✗ Not verified:[/] {len(result.failures)} problem(s).")
+    typer.echo("\n".join(f"  {f}" for f in result.failures), err=True)  # plain: file names must not be re-wrapped
+    raise typer.Exit(1)
 
 
 if __name__ == "__main__":

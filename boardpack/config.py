@@ -112,7 +112,6 @@ class Engine(_Section):
     spark_remote: str = EngineSettings.spark_remote
     spark_conf: dict = {}  # any spark.* setting
     expensive_check_rows: NonNegative = EngineSettings.expensive_check_rows
-    large_table_mb: NonNegative = EngineSettings.large_table_mb
 
 
 class Sources(_Section):

@@ -24,6 +24,7 @@ from .quarters import Quarter
 CONTRACTS_DIR = ROOT / "data_contracts"
 SEVERITIES = ("critical", "warning")
 SAMPLES = 5
+LINE = "__line"  # an engine view's row numbers (Engine.register_files(numbered=True))
 UNIQUE = "expect_column_values_to_be_unique"  # counted by the engine in `validate_view`, at every size
 # Tables a raw data folder may not have yet, and the source folder(s) that would hold each (`missing_tables`)
 RAW_FOLDERS = {"use_cases": ("use_cases",), "outcomes": ("outcomes",), "seats": ("m365_copilot", "github_copilot")}
@@ -268,7 +269,8 @@ def gate_params(tables: Tables, currency: str) -> dict:
 
 def validate_view(engine, name: str, view: str, table: str, source: str, params: dict | None = None,
                   expensive_check_rows: int = 5_000_000, unparsed: dict | None = None,
-                  contracts: dict[str, Contract] | None = None) -> tuple[list[Check], list[str], int]:
+                  contracts: dict[str, Contract] | None = None,
+                  row_label: str = "row") -> tuple[list[Check], list[str], int]:
     """Run the suite `name` on a view of an engine (DuckDB or Spark), where the rows stay: (checks, notes,
     rows of the view).
 
@@ -276,9 +278,10 @@ def validate_view(engine, name: str, view: str, table: str, source: str, params:
     doubles the spend whatever its length, and one count of distinct values costs a fraction of GX's
     expectation (10M gateway rows on DuckDB: 2.8 s against 7.1 s, and 5.8 s against 21.9 s when there are
     duplicates; benchmarks/README.md). Other expectations with meta.cost "expensive" are left out
-    above `expensive_check_rows` rows; the notes name them, for the data-quality page. Rows are not numbered
-    in an engine: failures carry counts and sample values. `unparsed`: column -> (count, sample values) of
-    text that did not parse.
+    above `expensive_check_rows` rows; the notes name them, for the data-quality page. A view with a
+    `__line` column on an engine that numbers lines (`Engine.numbers_lines`) has failures name their lines
+    (`row_label`: line or row); elsewhere failures carry counts and sample values. `unparsed`: column ->
+    (count, sample values, their lines) of text that did not parse.
     """
     contract = (contracts or load_contracts())[name]
     rows = engine.count(view)
@@ -290,7 +293,9 @@ def validate_view(engine, name: str, view: str, table: str, source: str, params:
                + (f" ({e['kwargs']['column']})" if e["kwargs"].get("column") else "")
                for e in contract.raw["expectations"] if e not in keep and e not in counted]
     columns = set(engine.frame(f"SELECT * FROM {view} LIMIT 0").columns)
-    checks = _validate_batch(engine, view, contract, keep, columns, params, table, source, unparsed, rows) if keep else []
+    lines = LINE if LINE in columns and engine.numbers_lines else None
+    checks = _validate_batch(engine, view, contract, keep, columns - {LINE}, params, table, source, unparsed, rows,
+                             lines, row_label if lines else "row") if keep else []
     for check in checks:  # a passing column check had no failing rows among all of them
         if check.success and check.expectation.startswith("expect_column_values") and check.unexpected_count is None:
             check.unexpected_count, check.element_count = 0, rows
@@ -305,8 +310,10 @@ def validate_view(engine, name: str, view: str, table: str, source: str, params:
 
 
 def _validate_batch(engine, view: str, contract: Contract, keep: list[dict], columns: set, params: dict | None,
-                    table: str, source: str, unparsed: dict | None, rows: int) -> list[Check]:
-    """The expectations `keep` of `contract` run by GX on the view, in the engine."""
+                    table: str, source: str, unparsed: dict | None, rows: int, lines: str | None,
+                    row_label: str) -> list[Check]:
+    """The expectations `keep` of `contract` run by GX on the view, in the engine; failures name the rows'
+    `lines` column when there is one."""
     import great_expectations as gx
 
     batch = engine.validation_batch(_gx_context(), view)
@@ -317,8 +324,11 @@ def _validate_batch(engine, view: str, contract: Contract, keep: list[dict], col
 
     def run(expectations, result_format):
         suite = gx.ExpectationSuite(**{**contract.raw, "expectations": expectations})
-        found = batch.validate(suite, result_format={"result_format": result_format},
-                               expectation_parameters=params or {})
+        options = {"result_format": result_format}
+        if lines and result_format != "BOOLEAN_ONLY":  # GX fetches at most partial_unexpected_count of them
+            options |= {"unexpected_index_column_names": [lines], "partial_unexpected_count": SAMPLES,
+                        "return_unexpected_index_query": False}
+        found = batch.validate(suite, result_format=options, expectation_parameters=params or {})
         return {r.expectation_config.meta["order"]: r for r in found.results}
 
     results = run(numbered, "BOOLEAN_ONLY")
@@ -326,8 +336,8 @@ def _validate_batch(engine, view: str, contract: Contract, keep: list[dict], col
     if failed:
         results.update(run(failed, "SUMMARY"))
     results = [results[i] for i in range(len(numbered))]
-    return _checks(SimpleNamespace(results=results), contract, columns, params or {}, table, source, "row",
-                   dict(unparsed or {}), rows)
+    return _checks(SimpleNamespace(results=results), contract, columns, params or {}, table, source, row_label,
+                   dict(unparsed or {}), rows, lines)
 
 
 def duplicates(engine, view: str, column: str) -> tuple[int, list]:
@@ -374,9 +384,10 @@ def _validate(ctx, contract: Contract, frame: pd.DataFrame, params: dict, table:
 
 
 def _checks(result, contract: Contract, columns: set, params: dict, table: str, source: str, row_label: str,
-            unparsed: dict, n_rows: int) -> list[Check]:
+            unparsed: dict, n_rows: int, lines: str | None = None) -> list[Check]:
     """A GX validation result in the words of the report. `unparsed` maps a column to the values that did
-    not parse: {row: text}, or (count, [texts]) where rows have no numbers (an engine's table)."""
+    not parse: {row: text}, or (count, [texts], [their lines]) on an engine. `lines`: the column of an
+    engine's view that numbers its rows (GX gives it back per failing row)."""
     required = [e["kwargs"]["column_set"] for e in contract.raw["expectations"]
                 if e["type"] == "expect_table_columns_to_match_set"]
     missing = set(required[0] if required else []) - columns
@@ -396,8 +407,7 @@ def _checks(result, contract: Contract, columns: set, params: dict, table: str, 
         check = Check(table=table, source=source, expectation=cfg.type, column=column, severity=meta["severity"],
                       success=bool(r.success), rule=rule_text(cfg.type, kwargs, params), hint=meta.get("hint", ""),
                       unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
-                      rows=[int(i) for i in (res.get("unexpected_index_list") or [])[:SAMPLES]],
-                      samples=list((res.get("partial_unexpected_list") or [])[:SAMPLES]),
+                      rows=_rows(res, lines), samples=list((res.get("partial_unexpected_list") or [])[:SAMPLES]),
                       observed=res.get("observed_value"), row_label=row_label, error=error)
         if cfg.type == "expect_table_row_count_to_be_between":
             check.rule = f"the {table} table has at least one row"
@@ -407,7 +417,7 @@ def _checks(result, contract: Contract, columns: set, params: dict, table: str, 
         if cfg.type == "expect_column_values_to_be_in_type_list" and column in unparsed:
             bad = unparsed[column]
             if isinstance(bad, tuple):
-                count, check.rows, check.samples = bad[0], [], list(bad[1])[:SAMPLES]
+                count, check.rows, check.samples = bad[0], list(bad[2])[:SAMPLES], list(bad[1])[:SAMPLES]
             else:
                 count, check.rows, check.samples = len(bad), list(bad)[:SAMPLES], list(bad.values())[:SAMPLES]
             check.success, check.unexpected_count, check.element_count = False, count, n_rows
@@ -415,6 +425,14 @@ def _checks(result, contract: Contract, columns: set, params: dict, table: str, 
             check.hint = check.hint or "check the column's values."
         checks.append(check)
     return checks
+
+
+def _rows(res: dict, lines: str | None) -> list[int]:
+    """The rows of the failing values GX gave: pandas' index, or the `lines` column of an engine's view,
+    in the order of the values (a row of a pair check is its first column's value)."""
+    if not lines:
+        return [int(i) for i in (res.get("unexpected_index_list") or [])[:SAMPLES]]
+    return [int(r[lines]) for r in (res.get("partial_unexpected_index_list") or [])[:SAMPLES]]
 
 
 def rule_text(kind: str, kw: dict, params: dict) -> str:

@@ -47,9 +47,6 @@ class EngineSettings:
     # reported as skipped. None of the shipped suites marks one: uniqueness, the costly one in GX, is a count
     # of distinct values on the engine, cheap enough at every size (contracts.validate_view).
     expensive_check_rows: int = 5_000_000
-    # A canonical spend file above this size is read, checked and rolled up in the engine, never in pandas
-    # (with Spark always).
-    large_table_mb: float = 256
 
 
 def query_text(name: str) -> str:
@@ -86,11 +83,11 @@ def typed(column: str, kind: str) -> str:
     return col
 
 
-def typed_select(view: str, columns: dict[str, str], as_text: set[str] = frozenset()) -> str:
+def typed_select(view: str, columns: dict[str, str], as_text: set[str] = frozenset(), keep: tuple = ()) -> str:
     """SELECT that types the columns of `view` by the schema's kinds; `as_text` columns stay text (their
-    values did not all parse, and the contract's type check must see that)."""
+    values did not all parse, and the contract's type check must see that); `keep` columns pass as they are."""
     parts = [(f'coalesce(CAST("{name}" AS VARCHAR), "{name}__text")' if name in as_text else typed(name, kind))
-             + f' AS "{name}"' for name, kind in columns.items()]
+             + f' AS "{name}"' for name, kind in columns.items()] + [f'"{name}"' for name in keep]
     return f"SELECT {', '.join(parts)} FROM {view}"
 
 
@@ -105,6 +102,7 @@ class Engine:
     """One engine's session: register inputs as views, run shipped queries, hand back small frames."""
 
     name = "engine"
+    numbers_lines = False  # whether `__line` of a `numbered` view is the row's place in its file
 
     def frame(self, sql: str) -> pd.DataFrame:
         """The result of a query as pandas: only for quarter-sized results."""
@@ -123,12 +121,19 @@ class Engine:
     def register_frame(self, view: str, frame: pd.DataFrame) -> None:
         raise NotImplementedError
 
+    def stage(self, view: str) -> None:
+        """Read `view` once and keep its rows where the next queries read them faster than from its files
+        (each expectation of a contract is a query of its own). Errors of reading the files surface here."""
+
     def register_files(self, view: str, paths: list[Path], kind: str, columns: dict[str, str | None],
                        kinds: dict[str, str] | None = None,
-                       json_fields: dict[str, dict[str, str]] | None = None, raw_text: bool = False) -> None:
+                       json_fields: dict[str, dict[str, str]] | None = None, raw_text: bool = False,
+                       numbered: bool = False) -> None:
         """Register files as `view`: `columns` maps output names to columns of the file (None: absent, NULL),
-        plus `__file`, the file each row came from. Text is trimmed and NULL when blank (as it is, with
-        `raw_text`, for a reader that counts its own fixes); lists, maps and structs become JSON text.
+        plus `__file`, the file each row came from, and with `numbered` (one file) `__line`, a key of each row:
+        where `numbers_lines`, its line in a CSV file (the header is line 1) or its row in Parquet. Text is
+        trimmed and NULL when blank (as it is, with `raw_text`, for a reader that counts its own fixes); lists,
+        maps and structs become JSON text.
 
         A column whose `kinds` entry is number or datetime comes as two: `<name>`, the file's own DOUBLE or
         TIMESTAMP (tz-naive UTC) where the file has that type, and `<name>__text`, the text where it has
@@ -138,8 +143,9 @@ class Engine:
         `<column>_bad`: 1 where the text is not JSON, else 0."""
         raise NotImplementedError
 
-    def schema(self, paths: list[Path], kind: str) -> dict[str, str]:
-        """Column name -> upper-case type name of a file, as this engine reads it."""
+    def schema(self, paths: list[Path], kind: str, strict: bool = False) -> dict[str, str]:
+        """Column name -> upper-case type name of a file, as this engine reads it (`strict`: as a `numbered`
+        view of one file reads it)."""
         raise NotImplementedError
 
     def count(self, view: str) -> int:
@@ -167,6 +173,7 @@ class Engine:
 
 class DuckDBEngine(Engine):
     name = "duckdb"
+    numbers_lines = True  # WITH ORDINALITY numbers the rows of a scan in file order, on every thread count
 
     def __init__(self, settings: EngineSettings | None = None, database: str | None = None):
         from .adapters import duckdb_connection
@@ -175,6 +182,7 @@ class DuckDBEngine(Engine):
         self._database = database
         self.con = duckdb_connection(database)
         self._gx_file: Path | None = None
+        self._scratch_dir: Path | None = None
         self._gx_batches: list = []
 
     def frame(self, sql: str) -> pd.DataFrame:
@@ -186,19 +194,31 @@ class DuckDBEngine(Engine):
     def register_frame(self, view: str, frame: pd.DataFrame) -> None:
         self.con.register(view, frame)
 
-    def _scan(self, paths: list[Path], kind: str) -> str:
+    def _scan(self, paths: list[Path], kind: str, strict: bool = False) -> str:
+        """A read of the files; `strict` (one CSV file): RFC 4180 with the header's columns, no sniffing.
+        DuckDB's dialect sniffer, faced with rows of unequal length near the top, may decide that the data
+        starts further down and skip the rows above without a word; a strict read stops at the first bad
+        line and names it."""
         listed = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
         if kind == "parquet":
             return f"read_parquet({listed}, union_by_name=true, filename=true)"
+        if strict:
+            columns = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in csv_header(paths[0]))
+            return (f"read_csv({listed}, auto_detect=false, header=true, delim=',', quote='\"', escape='\"', skip=0, "
+                    f"columns={{{columns}}}, filename=true)")
         return f"read_csv({listed}, all_varchar=true, header=true, union_by_name=true, filename=true)"
 
-    def schema(self, paths: list[Path], kind: str) -> dict[str, str]:
-        rows = self.con.execute(f"DESCRIBE SELECT * FROM {self._scan(paths, kind)}").fetchall()
+    def schema(self, paths: list[Path], kind: str, strict: bool = False) -> dict[str, str]:
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM {self._scan(paths, kind, strict)}").fetchall()
         return {name: typ.upper() for name, typ, *_ in rows if name != "filename"}
 
-    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None, raw_text=False) -> None:
-        types = self.schema(paths, kind)
+    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None, raw_text=False,
+                       numbered=False) -> None:
+        strict = numbered and len(paths) == 1
+        types = self.schema(paths, kind, strict)
         parts, outer = ["filename AS __file"], []
+        if numbered:
+            parts.append(f"ordinality{' + 1' if kind == 'csv' else ''} AS __line")
         for name, source in columns.items():
             typ, col, want = types.get(source, ""), _q(source or ""), (kinds or {}).get(name)
             structured = typ.startswith(("MAP", "STRUCT", "JSON")) or typ.endswith("]")
@@ -219,7 +239,8 @@ class DuckDBEngine(Engine):
                 outer.append(f"CASE WHEN {_q(name + '__has')} AND {_q(name)} IS NULL THEN 1 ELSE 0 END AS {_q(name + '_bad')}")
             else:
                 parts.append(f"{text} AS {_q(name)}")
-        sql = f"SELECT {', '.join(parts)} FROM {self._scan(paths, kind)}"
+        scan = self._scan(paths, kind, strict)
+        sql = f"SELECT {', '.join(parts)} FROM {scan}{' WITH ORDINALITY' if numbered else ''}"
         if outer:
             hidden = ", ".join(_q(n) for n in json_fields) + ", " + ", ".join(_q(n + "__has") for n in json_fields)
             sql = f"SELECT * EXCLUDE ({hidden}), {', '.join(outer)} FROM ({sql})"
@@ -230,15 +251,28 @@ class DuckDBEngine(Engine):
         # this session are copied into a scratch file there; they name the input files, not their rows.
         from . import gx_duckdb
 
-        if self._gx_file is None:
-            import tempfile
-
-            self._gx_file = Path(tempfile.mkdtemp(prefix="boardpack-gx-")) / "views.duckdb"
+        self._gx_file = self._gx_file or self._scratch() / "views.duckdb"
         views = [sql for (sql,) in self.con.execute(
             "SELECT sql FROM duckdb_views() WHERE NOT internal ORDER BY view_oid").fetchall()]
         batch = gx_duckdb.batch(context, self._gx_file, view, views)
         self._gx_batches.append(batch)
         return batch
+
+    def _scratch(self) -> Path:
+        """This session's scratch folder, removed by `close`."""
+        if self._scratch_dir is None:
+            import tempfile
+
+            self._scratch_dir = Path(tempfile.mkdtemp(prefix="boardpack-duckdb-"))
+        return self._scratch_dir
+
+    def stage(self, view: str) -> None:
+        # As Parquet, not a table: GX reaches DuckDB through a connection of its own (validation_batch),
+        # which sees the views' text, not this connection's tables. A CSV is parsed once instead of once per
+        # expectation (1M spend rows: benchmarks/spend.py).
+        path = self._scratch() / f"{view}.parquet"
+        self.con.execute(f"COPY (SELECT * FROM {view}) TO {_lit(str(path))} (FORMAT parquet)")
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({_lit(str(path))})")
 
     def describe(self) -> dict:
         import duckdb
@@ -250,8 +284,17 @@ class DuckDBEngine(Engine):
         for batch in self._gx_batches:  # GX keeps a DuckDB connection open for the dialect (gx_duckdb)
             batch.data.execution_engine.close()
         self._gx_batches.clear()
-        if self._gx_file is not None:
-            shutil.rmtree(self._gx_file.parent, ignore_errors=True)
+        if self._scratch_dir is not None:
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's header line (gzip or not), as a CSV reader splits them."""
+    import csv
+    import gzip
+
+    with (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rt", encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
 
 
 def _native(typ: str, kind: str | None) -> bool:
@@ -297,16 +340,19 @@ class SparkEngine(Engine):
         return (self.spark.read.option("header", "true").option("inferSchema", "false").option("escape", '"')
                 .csv(listed))
 
-    def schema(self, paths: list[Path], kind: str) -> dict[str, str]:
+    def schema(self, paths: list[Path], kind: str, strict: bool = False) -> dict[str, str]:
         return {f.name: f.dataType.simpleString().upper() for f in self._read(paths, kind).schema.fields}
 
-    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None, raw_text=False) -> None:
+    def register_files(self, view, paths, kind, columns, kinds=None, json_fields=None, raw_text=False,
+                       numbered=False) -> None:
         from pyspark.sql import functions as F
 
         df = self._read(paths, kind)
         types = {f.name: f.dataType.simpleString().upper() for f in df.schema.fields}
         # file:///a/b.csv -> /a/b.csv, as DuckDB names it
         parts = [F.regexp_replace(F.col("_metadata.file_path"), "^file:(//)?", "").alias("__file")]
+        if numbered:  # unique and increasing, but not the line: Spark reads a file in parallel splits
+            parts.append(F.monotonically_increasing_id().alias("__line"))
         parsed = []
         for name, source in columns.items():
             typ, want = types.get(source, ""), (kinds or {}).get(name)

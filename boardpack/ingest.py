@@ -6,9 +6,8 @@ before any is parsed, so that a file that cannot be the table is refused in mill
 that do not parse as their column's type are left as text, so that the type expectation of the contract
 fails and names them; the row numbers of such values are kept in `Tables.unparsed` for the gate report.
 
-Exact duplicate rows of the spend table (every column equal: the same export appended twice) count once;
-a warning names them, with their lines and dollars, and the ledger shows them as read and superseded
-(`ledger.from_table`).
+The spend table, which can be of any size, is only found and sniffed here: an engine reads, checks and
+rolls it up (`boardpack.large`), where exact repeats of a row are counted once.
 """
 
 from __future__ import annotations
@@ -92,18 +91,14 @@ def read_raw(path: Path) -> pd.DataFrame:
         raise InputError(path, "the file has no header row", "the first line must name the columns.")
     except pd.errors.ParserError as e:
         line = _line_of(str(e))
-        raise InputError(path, f"malformed CSV ({str(e).strip()})",
-                         "every line needs as many fields as the header; quote any value that contains a comma.",
-                         line=line)
+        raise InputError(path, f"malformed CSV ({str(e).strip()})", sniff.MALFORMED_HINT, line=line)
     except UnicodeDecodeError as e:
         # e.start counts from the parser's buffer, not from the file: find the byte again, with its line
         raise sniff.bad_utf8(path) or InputError(path, f"not UTF-8 text ({e.reason})", "save the file as UTF-8 CSV.")
     except EOFError:  # the sniff decompressed the first KB; the cut is further on
-        raise InputError(path, "a truncated gzip file: its compressed data ends before the end of the stream",
-                         "copy or export the file again; `gzip -t` tests a gzip file.") from None
+        raise InputError(path, sniff.TRUNCATED_GZIP, sniff.GZIP_HINT) from None
     except (zlib.error, gzip.BadGzipFile) as e:
-        raise InputError(path, f"damaged gzip data ({e})",
-                         "copy or export the file again; `gzip -t` tests a gzip file.") from None
+        raise InputError(path, f"damaged gzip data ({e})", sniff.GZIP_HINT) from None
     except OSError as e:
         raise sniff.os_error(path, e) from None
     # Line 1 is the header; this holds while no quoted field spans lines, which canonical tables avoid.
@@ -173,10 +168,10 @@ def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None = None,
                 quarter_end: pd.Timestamp | None = None, seat_prices: dict | None = None,
-                engine=None, expensive_check_rows: int = 5_000_000, large=lambda path: False) -> Tables:
+                engine=None, expensive_check_rows: int = 5_000_000) -> Tables:
     """Read every canonical table in `data_dir`, typed; a raw folder of source exports is assembled first.
 
-    A spend file for which `large(path)` is true is not read here: it is found and left to the engine
+    A canonical spend table is not read here, whatever its size: it is found, sniffed and left to the engine
     (`boardpack.large`), and `Tables.checked` says so.
 
     Raises InputError for unreadable files.
@@ -201,72 +196,18 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
         origin = {t: data_dir / (t if (data_dir / t).is_dir() else "") for t in TABLES}
         return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report,
                       checks=assembled.checks, ledger=assembled.ledger, excluded=assembled.excluded)
-    frames, unparsed, checked, checks, excluded = {}, {}, set(), [], None
+    frames, unparsed = {}, {}
     sources = {table: find_source(data_dir, table) for table in TABLES}
     for path in sources.values():  # all five before any is parsed: a bad one stops the run in milliseconds
         sniff.check(path, delimiters=",")
     for table, path in sources.items():
-        if table == "spend" and large(path):
-            frames[table], _ = coerce(pd.DataFrame(columns=list(COLUMNS[table])), COLUMNS[table])
-            checked.add(table)
-            continue
-        raw = read_raw(path)
         if table == "spend":
-            raw, checks, excluded = repeated_rows(raw, path)
-        df, bad = coerce(raw, COLUMNS[table])
+            frames[table], _ = coerce(pd.DataFrame(columns=list(COLUMNS[table])), COLUMNS[table])
+            continue
+        df, bad = coerce(read_raw(path), COLUMNS[table])
         frames[table] = df
         if bad:
             unparsed[table] = bad
-    return Tables(frames, sources, unparsed, checks=checks, checked=checked, excluded=excluded)
+    return Tables(frames, sources, unparsed, checked={"spend"})
 
 
-REPEATED_BY = "{name} (the earlier identical lines)"
-SHOWN = 5
-
-
-def repeated_rows(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list, pd.DataFrame | None]:
-    """(the spend rows with each exact repeat dropped, [the warning that names them], the repeats as
-    `adapters.EXCLUDED_COLUMNS` rows for the ledger).
-
-    A row equal to an earlier one in every column is the same charge read twice (an export appended to
-    itself), not a second charge: counting it would double the spend. Rows that differ in any column count.
-    """
-    repeated = frame.duplicated(keep="first")
-    if not repeated.any():
-        return frame, [], None
-    from .adapters import excluded_frame
-    from .contracts import Check
-
-    again = frame[repeated]
-    # the line each shown repeat repeats, by row hashes, for the few shown (the drop itself is exact)
-    hashes = pd.util.hash_pandas_object(frame, index=False)
-    kept = hashes[~repeated]
-    first_of = pd.Series(kept.index, index=kept.to_numpy())
-    first_of = first_of[~first_of.index.duplicated()]
-    shown = list(again.index[:SHOWN])
-    cost = (pd.to_numeric(_as_text(again["EffectiveCost"]), errors="coerce") if "EffectiveCost" in again
-            else pd.Series(float("nan"), index=again.index))
-    currency = (_as_text(again["BillingCurrency"]).fillna("").str.upper() if "BillingCurrency" in again
-                else pd.Series("", index=again.index))
-    dollars = ", ".join(f"{v:,.2f} {c}" for c, v in cost.groupby(currency).sum().items())
-    label = "line" if path.suffix in (".csv", ".gz") else "row"
-    check = Check(
-        table="spend", source=str(path), expectation="expect_compound_columns_to_be_unique", column=None,
-        severity="warning", success=False,
-        rule=f"exact duplicate rows: {len(again):,} row(s) repeat an earlier {label} in every column "
-             f"({dollars or 'no readable cost'} of EffectiveCost); each is counted once",
-        hint="remove the repeated rows (was the same export appended twice?); if they are distinct charges, make "
-             "them differ in a column (ChargeDescription, SkuId or Tags) and they will count.",
-        unexpected_count=int(len(again)), element_count=int(len(frame)), rows=[int(n) for n in shown],
-        samples=[f"repeats {label} {int(first_of[hashes[n]])}" for n in shown], row_label=label)
-    starts = coerce(again[["ChargePeriodStart"]], {"ChargePeriodStart": "datetime"})[0]["ChargePeriodStart"] \
-        if "ChargePeriodStart" in again else None
-    ledger_rows = None
-    if starts is not None and starts.dtype.kind == "M" and cost.notna().all():
-        # (else the copies kept fail the contract on the same values, and no pack is made)
-        ledger_rows = excluded_frame({
-            "x_Source": ["spend table"] * len(again), "x_SourceFile": [path.name] * len(again),
-            "ChargePeriodStart": starts.tolist(), "BillingCurrency": currency.tolist(), "EffectiveCost": cost.tolist(),
-            "x_Exclusion": ["duplicate"] * len(again), "Rows": [1] * len(again),
-            "x_ExcludedBy": [REPEATED_BY.format(name=path.name)] * len(again)})
-    return frame[~repeated], [check], ledger_rows

@@ -1,10 +1,12 @@
 """Email the published board pack: recipients, refusals, composition, SMTP delivery and the send log.
 
 The pure part (recipients, subject, bodies, messages) takes plain values and returns values, so it can be
-tested and previewed without a server. The I/O part checks the published pack against its manifest,
-reads the SMTP settings from the environment (or a `.env` file), talks to the server with smtplib, one
-message per recipient, and records every delivery in `reports/<quarter>/.send/send-log.jsonl`, outside
-every published version, so that the same pack is never sent twice to the same person. A delivery whose
+tested and previewed without a server. Each recipient receives the PDF of their `view` (recipients.toml): the
+full pack, or one of the role views the build cut from it (boardpack/views.py; README, "Role views"). The I/O
+part checks the published pack, and each view sent, against its manifest, reads the SMTP settings from the
+environment (or a `.env` file), talks to the server with smtplib, one message per recipient, and records every
+delivery (with its view and the SHA-256 of the PDF attached) in `reports/<quarter>/.send/send-log.jsonl`,
+outside every published version, so that the same PDF is never sent twice to the same person. A delivery whose
 reply was lost after the server had the whole message is logged as `uncertain` and never retried on its
 own. The SMTP password lives only in the environment: it is never written to a message, a log or a report.
 """
@@ -32,7 +34,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import fmt, publish
+from . import fmt, publish, views
 from .config import ROOT
 from .exceptions import BoardpackError
 
@@ -82,6 +84,7 @@ class Recipient:
     name: str
     address: str
     role: str = ""
+    view: str = views.FULL  # which PDF they receive: full, cfo, cio or bu:<business unit> (README, "Role views")
 
     @property
     def header(self) -> str:
@@ -113,8 +116,13 @@ def parse_recipients(raw: dict, source: str) -> tuple[dict[str, Recipient], dict
         if not valid_address(address):
             raise MailError(f"{where}: address {address!r} is not a valid email address.\n"
                             f"  How to fix: write it as name@domain.tld, without the person's name or spaces.")
+        view = entry.get("view", views.FULL)
+        why = views.check_name(view)
+        if why:
+            raise MailError(f"{where}: view {view!r} {why}; the views are full (the whole pack, the default), cfo, "
+                            f"cio and bu:<business unit>, e.g. bu:Legal.")
         people[key] = Recipient(key, _clean_text(entry.get("name"), "name", where), address,
-                                _clean_text(entry.get("role", "-"), "role", where))
+                                _clean_text(entry.get("role", "-"), "role", where), views.normal(view))
     groups = {}
     for name, members in groups_raw.items():
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
@@ -178,13 +186,23 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "boardpack"
 
 
-def attachment_name(company: str, quarter: str, status: str) -> str:
-    """Northwind-Group-AI-board-pack-2026-Q3.pdf (PROVISIONAL packs say so in the name too)."""
-    return f"{slug(company)}-AI-board-pack-{quarter}" + ("-PROVISIONAL" if status != "FINAL" else "") + ".pdf"
+def attachment_name(company: str, quarter: str, status: str, view: str = "") -> str:
+    """Northwind-Group-AI-board-pack-2026-Q3.pdf (PROVISIONAL packs say so in the name too); a role view's name
+    says which: ...-2026-Q3-CFO-view.pdf, ...-2026-Q3-Sales-Marketing-view.pdf (`view`: CFO, Sales-Marketing)."""
+    return (f"{slug(company)}-AI-board-pack-{quarter}" + (f"-{view}-view" if view else "")
+            + ("-PROVISIONAL" if status != "FINAL" else "") + ".pdf")
 
 
-def subject(company: str, quarter: str, status: str) -> str:
-    return f"{company} · {TITLE} {quarter} · {status}"
+def subject(company: str, quarter: str, status: str, view_title: str = "") -> str:
+    return f"{company} · {TITLE} {quarter} · " + (f"{view_title} · " if view_title else "") + status
+
+
+def _view_lines(view_title: str, contents: Iterable[str], company: str, q: str, status: str) -> list[str]:
+    """The opening of a message: which pack, and for a role view, which view and what it holds."""
+    if not view_title:
+        return [f"Attached is the {company} {TITLE} for {q} ({status})."]
+    return [f"Attached is the {view_title} of the {company} {TITLE} for {q} ({status}): the pages chosen for "
+            f"your role, with the same numbers as the full pack.", f"In this view: {'; '.join(contents)}."]
 
 
 def headlines(metrics: dict) -> list[dict]:
@@ -194,10 +212,9 @@ def headlines(metrics: dict) -> list[dict]:
 
 
 def body_text(metrics: dict, company: str, recipient: Recipient, pdf_name: str, pdf_sha256: str,
-              confidentiality: str = "") -> str:
+              confidentiality: str = "", view_title: str = "", contents: Iterable[str] = ()) -> str:
     q, status = metrics["quarter"], metrics["status"]
-    lines = [f"Dear {recipient.name},", "",
-             f"Attached is the {company} {TITLE} for {q} ({status}).", ""]
+    lines = [f"Dear {recipient.name},", "", *_view_lines(view_title, contents, company, q, status), ""]
     if status != "FINAL":
         lines += ["PROVISIONAL: some data checks failed; the appendix of the pack lists them.", ""]
     lines += ["Headline metrics:"]
@@ -213,7 +230,7 @@ def body_text(metrics: dict, company: str, recipient: Recipient, pdf_name: str, 
 
 
 def body_html(metrics: dict, company: str, recipient: Recipient, pdf_name: str, pdf_sha256: str,
-              confidentiality: str = "") -> str:
+              confidentiality: str = "", view_title: str = "", contents: Iterable[str] = ()) -> str:
     e = html.escape
     q, status = metrics["quarter"], metrics["status"]
     rows = "".join(
@@ -226,7 +243,8 @@ def body_html(metrics: dict, company: str, recipient: Recipient, pdf_name: str, 
     cur = metrics.get("currency", "USD")
     return (f"<!doctype html><html><body style=\"font-family:sans-serif\">"
             f"<p>Dear {e(recipient.name)},</p>"
-            f"<p>Attached is the {e(company)} {TITLE} for {e(q)} ({e(status)}).</p>{warn}"
+            + "".join(f"<p>{e(line)}</p>" for line in _view_lines(view_title, contents, company, q, status))
+            + f"{warn}"
             f"<table cellpadding=\"6\" style=\"border-collapse:collapse\">"
             f"<tr><th align=\"left\">Metric</th><th>{e(q)}</th><th>Target</th><th align=\"left\">Status</th></tr>"
             f"{rows}</table>"
@@ -247,16 +265,21 @@ def _message(sender: str, recipient: Recipient, subj: str, date: datetime.dateti
     return msg
 
 
-def compose_pack(pack: "Pack", recipient: Recipient, sender: str, date: datetime.datetime | None = None) -> EmailMessage:
-    """One recipient's message: subject, plain and HTML body from metrics.json, the PDF attached."""
-    args = (pack.metrics, pack.company, recipient, pack.attachment, pack.sha256, pack.confidentiality)
-    msg = _message(sender, recipient, subject(pack.company, pack.quarter, pack.status),
+def compose_pack(pack: "Pack", recipient: Recipient, sender: str, date: datetime.datetime | None = None,
+                 doc: "Document | None" = None) -> EmailMessage:
+    """One recipient's message: subject, plain and HTML body from metrics.json, the PDF of their view attached
+    (`doc`, default: the one their `view` names)."""
+    doc = doc or pack.document(recipient)
+    args = (pack.metrics, pack.company, recipient, doc.attachment, doc.sha256, pack.confidentiality, doc.title,
+            doc.contents)
+    msg = _message(sender, recipient, subject(pack.company, pack.quarter, pack.status, doc.title),
                    date or datetime.datetime.now(datetime.timezone.utc))
     msg["X-Boardpack-Quarter"] = pack.quarter
-    msg["X-Boardpack-PDF-SHA256"] = pack.sha256
+    msg["X-Boardpack-View"] = doc.view
+    msg["X-Boardpack-PDF-SHA256"] = doc.sha256
     msg.set_content(body_text(*args), cte="quoted-printable")  # 7-bit safe through any relay
     msg.add_alternative(body_html(*args), subtype="html", cte="quoted-printable")
-    msg.add_attachment(pack.pdf, maintype="application", subtype="pdf", filename=pack.attachment)
+    msg.add_attachment(doc.pdf, maintype="application", subtype="pdf", filename=doc.attachment)
     return msg
 
 
@@ -278,6 +301,17 @@ def compose_failure(company: str, quarter: str | None, report: str, command: str
 
 # --------------------------------------------------------------------------------------------- the pack
 
+@dataclass(frozen=True)
+class Document:
+    """What one recipient receives: the full pack, or one of its role views (views/index.json)."""
+    view: str  # full, cfo, cio, bu:<business unit>
+    title: str  # "" for the full pack; "CFO view", "Legal business-unit view"
+    pdf: bytes = field(repr=False)
+    sha256: str
+    attachment: str
+    contents: tuple[str, ...] = ()  # the titles of a view's sections
+
+
 @dataclass
 class Pack:
     quarter: str
@@ -290,6 +324,9 @@ class Pack:
     sha256: str
     version: str | None = None  # "v3"; None for a pack of the layout before versions
     reports: Path | None = None
+    outputs: dict = field(default_factory=dict, repr=False)  # manifest.json's outputs: file -> sha256, bytes
+    views: dict | None = field(default=None, repr=False)  # views/index.json; None: built before role views
+    _documents: dict = field(default_factory=dict, repr=False)
 
     @property
     def attachment(self) -> str:
@@ -309,6 +346,44 @@ class Pack:
     @property
     def label(self) -> str:
         return f"{self.quarter} pack" + (f" {self.version}" if self.version else "")
+
+    @property
+    def business_units(self) -> list[str]:
+        return [v["business_unit"] for v in (self.views or {}).get("views", []) if v.get("business_unit")]
+
+    def document(self, recipient: Recipient) -> Document:
+        """The PDF `recipient.view` names, checked against the manifest; refuse a view the pack does not have."""
+        view = recipient.view or views.FULL
+        if view == views.FULL:
+            return Document(views.FULL, "", self.pdf, self.sha256, self.attachment)
+        if view in self._documents:
+            return self._documents[view]
+        who = f"{recipient.name} ([people.{recipient.key}])" if recipient.key else recipient.name
+        if self.views is None:
+            raise MailError(f"{who}: view {view!r}, but the {self.label} was built before role views (it has no "
+                            f"{views.INDEX}); nothing was sent.\n  How to fix: rebuild it (make quarterly-report "
+                            f"QUARTER={self.quarter}), or give them view = \"full\" in the recipients file.")
+        entry = next((v for v in self.views.get("views", []) if v["view"] == view), None)
+        if entry is None:
+            raise MailError(f"{who}: view {view!r} is not a view of the {self.label}; the choices are "
+                            f"{views.choices(self.business_units)}. Nothing was sent.\n  How to fix: correct its "
+                            f"`view` in the recipients file (a business unit as the use-case register names it).")
+        path = self.folder / entry["pdf"]
+        try:
+            pdf = path.read_bytes()
+        except FileNotFoundError:
+            pdf = b""
+        expected, actual = (self.outputs.get(entry["pdf"]) or {}).get("sha256"), _sha256(pdf)
+        if expected != actual:
+            raise MailError(f"{path}: SHA-256 {actual} differs from manifest.json ({expected}); the file changed "
+                            f"after the pack was published. Nothing was sent.\n  How to fix: rebuild the pack "
+                            f"(make quarterly-report QUARTER={self.quarter}) and send again.")
+        name = slug(entry["business_unit"]) if entry.get("business_unit") else view.upper()
+        doc = Document(view, entry["title"], pdf, actual,
+                       attachment_name(self.company, self.quarter, self.status, name),
+                       tuple(c["title"] for c in entry.get("contents", [])))
+        self._documents[view] = doc
+        return doc
 
 
 def _sha256(data: bytes) -> str:
@@ -352,8 +427,16 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
                         f"Nothing was sent.\n  How to fix: fix the data and rebuild, or send it as PROVISIONAL "
                         f"on purpose with --allow-provisional (make email ... ALLOW_PROVISIONAL=1).")
     cfg = manifest.get("config") or {}
+    index = None
+    if views.INDEX in outputs:  # the role views, if the pack has them; each PDF is checked when it is sent
+        data = (folder / views.INDEX).read_bytes() if (folder / views.INDEX).is_file() else b""
+        if outputs[views.INDEX].get("sha256") != _sha256(data):
+            raise MailError(f"{folder / views.INDEX}: differs from manifest.json; the file changed after the pack "
+                            f"was published. Nothing was sent.\n  How to fix: rebuild the pack (make "
+                            f"quarterly-report QUARTER={q}) and send again.")
+        index = json.loads(data)
     return Pack(q, folder, status, cfg.get("company") or "boardpack", cfg.get("confidentiality") or "",
-                metrics, pdf, _sha256(pdf), publish.version_of(folder), Path(reports))
+                metrics, pdf, _sha256(pdf), publish.version_of(folder), Path(reports), outputs, index)
 
 
 # ------------------------------------------------------------------------------------------ SMTP settings
@@ -853,6 +936,8 @@ def _send(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resen
         outcomes.append(o)
         report(o)
 
+    # what each recipient receives, the PDF of their view: every view is checked before anything is sent
+    docs = {r.address.lower(): pack.document(r) for r in recipients}
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(), "version": pack.version}
     with locked(folder, pack.quarter, holder):
         recovered = recover_in_flight(folder, log_path, settings.secrets)
@@ -860,10 +945,16 @@ def _send(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resen
             done(Outcome(Recipient("", e.get("name") or e["recipient"], e["recipient"]), "uncertain", e["error"],
                          0, e.get("message_id") or "", e))
         entries = pack_log(pack)
-        already = {} if resend else served(entries, pack.sha256)
-        earlier = {e["recipient"].lower(): e for e in entries if e.get("result") == "sent" and e.get("recipient")
-                   and e.get("quarter") == pack.quarter and e.get("pdf_sha256") != pack.sha256}
-        just_reported = {e["recipient"].lower() for e in recovered if e.get("pdf_sha256") == pack.sha256}
+        # never twice: a recipient is served when the log says they have (or may have) the PDF of their view
+        by_sha = {} if resend else {sha: served(entries, sha) for sha in {d.sha256 for d in docs.values()}}
+        already = {a: by_sha[d.sha256][a] for a, d in docs.items() if a in by_sha.get(d.sha256, {})}
+        earlier = {e["recipient"].lower(): e for e in entries if e.get("result") == "sent"
+                   and (e.get("recipient") or "").lower() in docs and e.get("quarter") == pack.quarter
+                   and e.get("pdf_sha256") != docs[e["recipient"].lower()].sha256}
+        just_reported = set()  # reported above as uncertain, so not again as skipped
+        for e in recovered:
+            if e["recipient"].lower() in docs and e.get("pdf_sha256") == docs[e["recipient"].lower()].sha256:
+                just_reported.add(e["recipient"].lower())
         todo = []
         for r in recipients:
             entry = already.get(r.address.lower())
@@ -879,7 +970,7 @@ def _send(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resen
             for old in outbox.glob("*.eml"):
                 old.unlink()
             for n, r in enumerate(todo, start=1):
-                msg = compose_pack(pack, r, settings.sender)
+                msg = compose_pack(pack, r, settings.sender, doc=docs[r.address.lower()])
                 path = outbox / f"{n:02d}-{slug(r.address)}.eml"
                 path.write_bytes(msg.as_bytes(policy=policy.SMTP))
                 done(Outcome(r, "written", str(path), message_id=msg["Message-ID"],
@@ -888,10 +979,12 @@ def _send(pack: Pack, recipients: list[Recipient], settings: SmtpSettings, resen
         mailer = Mailer(settings)
         try:
             for r in todo:
-                msg = compose_pack(pack, r, settings.sender)
+                doc = docs[r.address.lower()]
+                msg = compose_pack(pack, r, settings.sender, doc=doc)
+                # pdf_sha256: the PDF attached (the view's); pack_sha256: the full pack's it was cut from
                 entry = {"time": now_iso(), "quarter": pack.quarter, "version": pack.version, "recipient": r.address,
-                         "name": r.name, "message_id": msg["Message-ID"], "pdf_sha256": pack.sha256,
-                         "attachment": pack.attachment, "status": pack.status}
+                         "name": r.name, "message_id": msg["Message-ID"], "view": doc.view, "pdf_sha256": doc.sha256,
+                         "attachment": doc.attachment, "pack_sha256": pack.sha256, "status": pack.status}
                 _write_in_flight(folder, entry | {"pid": os.getpid(), "started": entry["time"]})
                 try:
                     result, attempts, error = deliver_with_retry(mailer, msg, r.address, settings.attempts,

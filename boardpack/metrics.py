@@ -190,15 +190,19 @@ def retiering_table(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.Dat
     return out.sort_values("savings", ascending=False, ignore_index=True)
 
 
-def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame, by_unit: bool = False) -> pd.DataFrame | None:
     """Per product: licensed seats, active users, utilisation, seat cost and the idle share of it.
 
     Idle cost is computed per month (and business unit where the seat report has one) and then summed,
-    so that a month of low use is not averaged away by a month of high use.
+    so that a month of low use is not averaged away by a month of high use. `by_unit`: per product and business
+    unit instead (a `business_unit` column first), whose rows add up to the per-product ones; None when the seat
+    report does not name a business unit on every row, so that seats cannot be attributed.
     """
     seat_spend = spend[spend["x_SpendModality"] == "seat_licence"].assign(
         Month=lambda d: d["ChargePeriodStart"].dt.to_period("M").dt.to_timestamp())
     keys = ["Product", "Month"] + (["BusinessUnit"] if seats["BusinessUnit"].notna().all() else [])
+    if by_unit and len(keys) < 3:
+        return None
     spend_keys = ["ServiceName", "Month"] + (["x_BusinessUnit"] if len(keys) == 3 else [])
     cost = seat_spend.groupby(spend_keys)["EffectiveCost"].sum()
     cost.index.names = keys
@@ -206,12 +210,14 @@ def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
     s = s.join(cost.rename("seat_cost"), how="outer").fillna(0.0)
     s["idle_cost"] = (1 - s["ActiveUsers"] / s["LicensedSeats"].where(s["LicensedSeats"] > 0)).fillna(0) * s["seat_cost"]
     months = seats["Month"].nunique() or 1
-    out = s.groupby(level="Product").sum()
+    out = s.groupby(level=["BusinessUnit", "Product"] if by_unit else "Product").sum()
     out["utilisation"] = out["ActiveUsers"] / out["LicensedSeats"].where(out["LicensedSeats"] > 0)
     out["licensed_seats"] = out["LicensedSeats"] / months  # average per month, as a seat count reads
     out["active_users"] = out["ActiveUsers"] / months
-    out = out.reset_index().rename(columns={"Product": "product", "idle_cost": "idle_seat_cost"})
-    return out[["product", "licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"]]
+    out = out.reset_index().rename(columns={"BusinessUnit": "business_unit", "Product": "product",
+                                            "idle_cost": "idle_seat_cost"})
+    return out[(["business_unit"] if by_unit else [])
+               + ["product", "licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"]]
 
 
 # --- 3. Flexibility ----------------------------------------------------------------------------------
@@ -340,6 +346,9 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     metrics["use_cases"] = _records(ucs)
     metrics["retiering"] = _records(retiering_table(spend_q, tables["use_cases"], tables["models"], reference_models))
     metrics["seats"] = _records(seat_utilisation(seats_q, spend_q))
+    # the same per business unit, for the business-unit views (README, "Role views"); null: not attributable
+    by_unit = seat_utilisation(seats_q, spend_q, by_unit=True)
+    metrics["seats_by_unit"] = None if by_unit is None else _records(by_unit)
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]
     metrics["modality"] = current["modality"]

@@ -13,7 +13,7 @@ import jinja2
 from markupsafe import escape
 from IPython.display import HTML
 
-from . import charts, fmt
+from . import charts, fmt, restate
 from .config import ROOT, Config
 from .metrics import NO_TOKENS
 
@@ -76,10 +76,12 @@ def load(output_dir: str | Path) -> dict:
     run["sources"] = json.loads(sources.read_text(encoding="utf-8")) if sources.exists() else None
     ledger = out / "ledger.json"
     run["ledger"] = json.loads(ledger.read_text(encoding="utf-8")) if ledger.exists() else None
+    restatement = out / "restatement.json"  # written by a build (boardpack/restate.py), not by a lab run
+    run["restatement"] = json.loads(restatement.read_text(encoding="utf-8")) if restatement.exists() else None
     return run
 
 
-def kpi(m: dict, key: str, formatter) -> dict:
+def kpi(m: dict, key: str, formatter, restatement: dict | None = None) -> dict:
     prev = (m.get("previous") or {}).get(key)
     delta = None if prev is None or m[key] is None else m[key] - prev
     if key == "value_multiple":
@@ -93,6 +95,9 @@ def kpi(m: dict, key: str, formatter) -> dict:
             "target": formatter(m["targets"][key]), "rag": m["rag"][key],
             "arrow": fmt.arrow(delta), "delta": delta_text,
             "previous_quarter": (m.get("previous") or {}).get("quarter"),
+            # the change is against last quarter as this build recomputes it; when that differs from last
+            # quarter's published pack, the tile says so and by how much
+            "restated": restate.prior_note(restatement, key),
             "meaning": KPI_MEANING[key].format(cur=m["currency"])}
 
 
@@ -101,13 +106,16 @@ def _no_basis(m: dict, key: str) -> str:
     return (m.get("no_basis") or {}).get(key, "not measured this quarter")
 
 
-def headlines(m: dict) -> list[str]:
-    """Three to five sentences a board member can repeat, every number from `m`."""
+def headlines(m: dict, restatement: dict | None = None) -> list[str]:
+    """Three to five sentences a board member can repeat, every number from `m` (and a restated last quarter's
+    figures from `restatement`)."""
     cur, prev = m["currency"], m.get("previous") or {}
     out = []
     spend_change = fmt.change(m["spend"], prev.get("spend"))
+    restated = restate.prior_note(restatement, "spend")
     spent = (f"AI spend was {fmt.money(m['spend'], cur)} in {m['quarter']}"
-             + (f" ({fmt.pct(spend_change, signed=True)} on {prev['quarter']})" if spend_change is not None else ""))
+             + (f" ({fmt.pct(spend_change, signed=True)} on {prev['quarter']}"
+                + (f"; {restated}" if restated else "") + ")" if spend_change is not None else ""))
     target = fmt.multiple(m["targets"]["value_multiple"])
     if m["value_multiple"] is None:
         out.append(f"{spent}; {_no_basis(m, 'value_multiple')}, so there is no value multiple to set against the "
@@ -185,22 +193,30 @@ def _data_uri(path: str) -> str:
     return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def contents() -> HTML:
+def contents(restatement: dict | None = None) -> HTML:
     """The contents page: section titles with their page numbers (filled in by the PDF renderer)."""
-    return _page("contents", sections=SECTIONS)
+    return _page("contents", sections=sections(restatement))
 
 
-def executive_summary(m: dict) -> HTML:
+def sections(restatement: dict | None = None) -> list[tuple[str, str]]:
+    """The pack's sections in order; a restatement section after the executive summary when the pack has one."""
+    out = list(SECTIONS)
+    if _restated(restatement):
+        out.insert(1, ("restatement", restatement_title(restatement)))
+    return out
+
+
+def executive_summary(m: dict, restatement: dict | None = None) -> HTML:
     cur = m["currency"]
-    tiles = [kpi(m, "value_multiple", fmt.multiple), kpi(m, "workload_fit", fmt.pct),
-             kpi(m, "portable_spend_share", fmt.pct)]
+    tiles = [kpi(m, "value_multiple", fmt.multiple, restatement), kpi(m, "workload_fit", fmt.pct, restatement),
+             kpi(m, "portable_spend_share", fmt.pct, restatement)]
     valued = any(h["value"] or h["value_high"] or h.get("assumed_value") for h in m["history"])
     figure = chart(charts.value_vs_spend(m["history"], cur),
                    "AI spend and evidenced value by quarter; whiskers show the value range." if valued
                    else "AI spend by quarter; no quarter in the data has an outcome recorded.",
                    "Bar chart of AI spend and evidenced value for each quarter." if valued
                    else "Bar chart of AI spend for each quarter.")
-    return _page("summary", m=m, tiles=tiles, headlines=headlines(m), figure=figure)
+    return _page("summary", m=m, tiles=tiles, headlines=headlines(m, restatement), figure=figure)
 
 
 def value_page(m: dict) -> HTML:
@@ -263,7 +279,7 @@ def flexibility_page(m: dict) -> HTML:
     return _page("flexibility", m=m, figure=figure, mix=mix, why=m.get("no_basis") or {})
 
 
-def dynamics_page(m: dict) -> HTML:
+def dynamics_page(m: dict, restatement: dict | None = None) -> HTML:
     cur = m["currency"]
     b = m.get("bridge")
     waterfall = chart(charts.bridge_waterfall(b, m["previous"]["quarter"], m["quarter"], cur),
@@ -273,7 +289,8 @@ def dynamics_page(m: dict) -> HTML:
     trend = chart(charts.unit_cost_vs_volume(m["history"]), "Token volume (bars) and unit cost per million tokens (line).",
                   "Bars of token volume per quarter with a line of cost per million tokens."
                   ) if any(h["tokens"] for h in m["history"]) else ""
-    return _page("dynamics", m=m, b=b, waterfall=waterfall, trend=trend, why=m.get("no_basis") or {})
+    return _page("dynamics", m=m, b=b, waterfall=waterfall, trend=trend, why=m.get("no_basis") or {},
+                 restated=restate.prior_note(restatement, "token_spend", "token spend"))
 
 
 def outlook_page(m: dict) -> HTML:
@@ -329,8 +346,9 @@ def _assumption(key: str, value: float, m: dict) -> str:
     return text
 
 
-def use_case_appendix(m: dict) -> HTML:
-    """One row per use case: owner, stage, spend, value with evidence, multiple, tier fit, portability."""
+def use_case_rows(m: dict) -> list[dict]:
+    """Appendix A's rows, by use-case id: each use case of metrics.json with its tier fit and portability in words.
+    The business-unit views take their rows from here too, so that they are the very rows of the appendix."""
     cur = m["currency"]
     over = {}
     for r in m["retiering"]:
@@ -343,16 +361,74 @@ def use_case_appendix(m: dict) -> HTML:
                      "multiple_text": _multiple(u),
                      "portability": (f"portable → {u['fallback']}" if u.get("fallback") else "portable")
                      if u["portable"] else "locked in" if u["stage"] else "not in the register"})
-    body = table(rows, {"use_case": ("Id", _text), "name": ("Use case", _text), "owner": ("Owner", _text),
+    return rows
+
+
+def use_case_table(m: dict, rows: list[dict]) -> str:
+    """Appendix A's table of `rows` (from use_case_rows)."""
+    cur = m["currency"]
+    return table(rows, {"use_case": ("Id", _text), "name": ("Use case", _text), "owner": ("Owner", _text),
                         "stage": ("Stage", _text), "spend": ("Spend", lambda v: fmt.money(v, cur)),
                         "value_text": ("Value (evidence)", _text), "multiple_text": ("Multiple", _text),
                         "quadrant": ("Quadrant", _text), "fit": ("Tier fit", _text), "portability": ("Portability", _text)},
                  numeric={"spend", "multiple_text"})
-    return _page("use_cases", m=m, table=body)
+
+
+def use_case_appendix(m: dict) -> HTML:
+    """One row per use case: owner, stage, spend, value with evidence, multiple, tier fit, portability."""
+    return _page("use_cases", m=m, table=use_case_table(m, use_case_rows(m)))
+
+
+# --- business units (the business-unit role views; README, "Role views") -----------------------------------
+
+def business_units(m: dict) -> list[str]:
+    """The business units of the quarter's use cases, in order of name; a use case without one belongs to none."""
+    return sorted({u["business_unit"] for u in m["use_cases"] if u.get("business_unit")})
+
+
+def business_unit_page(m: dict, unit: str) -> HTML:
+    """One business unit: its use cases (the very rows of Appendix A), its share of spend and value, its seats.
+
+    Its spend and value are the sums of its use cases' rows, as the register assigns use cases to business units;
+    its seats are the seat report's rows that name it (metrics.json `seats_by_unit`)."""
+    if unit not in business_units(m):
+        raise ValueError(f"no use case of {m['quarter']} belongs to business unit {unit!r}; "
+                         f"the business units are {', '.join(business_units(m)) or 'none'}")
+    cur = m["currency"]
+    rows = [r for r in use_case_rows(m) if r.get("business_unit") == unit]
+    spend, value = sum(r["spend"] for r in rows), sum(r["value"] for r in rows)
+    measured = any(r["multiple"] is not None for r in rows)  # an outcome recorded for one of them at least
+    unit_m = {"use_cases": len(rows), "spend": spend, "value": value,
+              "assumed": sum(r["value_assumed"] for r in rows),
+              "spend_share": spend / m["spend"] if m["spend"] else None,
+              "value_share": value / m["value"] if m["value"] else None,
+              "multiple": value / spend if spend and measured else None,
+              "why": ("no spend" if not spend else "no outcomes recorded for its use cases") if not (spend and measured)
+              else None,
+              "no_unit": m["spend"] - sum(u["spend"] for u in m["use_cases"] if u.get("business_unit")),
+              "counts": {q: sum(r["quadrant"] == q for r in rows) for q in QUADRANT_MEANING}}
+    by_unit = m.get("seats_by_unit")
+    seat_rows = [s for s in by_unit or [] if s["business_unit"] == unit]
+    money = lambda v: fmt.money(v, cur)  # noqa: E731
+    seats = table(seat_rows, {"product": ("Product", _text), "licensed_seats": ("Licensed seats", fmt.number),
+                              "active_users": ("Active users", fmt.number), "utilisation": ("Utilisation", fmt.pct),
+                              "seat_cost": ("Seat cost", money), "idle_seat_cost": ("Idle cost", money)},
+                  numeric={"licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"})
+    return _page("business_unit", m=m, unit=unit, u=unit_m, table=use_case_table(m, rows), seats=seats,
+                 seat_rows=seat_rows, attributable=by_unit is not None, meaning=QUADRANT_MEANING)
+
+
+def view_cover(m: dict, cfg: Config, generated: str, view, contents: list[tuple[str, str]],
+               notes: list[tuple[str, str]], others: list[str], full_pages: int, full_sha256: str) -> HTML:
+    """A role view's cover (boardpack/views.py): which view, its sections with their page numbers, what the pack
+    cannot show yet, and the full pack it was cut from."""
+    logo = _data_uri(cfg.branding.get("logo")) if cfg.branding.get("logo") else None
+    return _page("view_cover", m=m, cfg=cfg, generated=generated, view=view, contents=contents, notes=notes,
+                 others=others, full_pages=full_pages, full_sha256=full_sha256, logo=logo)
 
 
 def appendix(m: dict, validation: dict, provenance: dict, cfg: Config, sources: dict | None = None,
-             ledger: dict | None = None) -> HTML:
+             ledger: dict | None = None, restatement: dict | None = None) -> HTML:
     failed = [c for c in validation["checks"] if not c["success"]]
     by_table = {}
     for c in validation["checks"]:
@@ -363,7 +439,8 @@ def appendix(m: dict, validation: dict, provenance: dict, cfg: Config, sources: 
     return _page("appendix", m=m, v=validation, failed=failed, tables=list(by_table.values()),
                  prov=provenance, cfg=cfg, cov=validation.get("coverage", {}), sources=sources,
                  recon=_quarter_rows(sources, m) if sources else [], ledger=ledger_rows(ledger, m),
-                 dropped=[d for d in (ledger or {}).get("not_ai_services", []) if d["quarter"] == m["quarter"]][:5])
+                 dropped=[d for d in (ledger or {}).get("not_ai_services", []) if d["quarter"] == m["quarter"]][:5],
+                 issue=issue_notes(restatement))
 
 
 def ledger_rows(ledger: dict | None, m: dict) -> list[dict]:
@@ -394,3 +471,51 @@ def _quarter_rows(sources: dict, m: dict) -> list[dict]:
     year, q = int(m["quarter"][:4]), int(m["quarter"][-1])
     months = {f"{year}-{3 * q - 2 + i:02d}" for i in range(3)}
     return [r for r in sources.get("reconciliation", []) if r["Month"] in months]
+
+
+# --- restatement ---------------------------------------------------------------------------------------
+
+def _parts(restatement: dict | None) -> list[dict]:
+    """The comparisons of restatement.json that changed a number: the re-issue, then last quarter."""
+    return [r for r in ((restatement or {}).get("reissue"), (restatement or {}).get("prior_quarter"))
+            if r and r["changed"]]
+
+
+def _restated(restatement: dict | None) -> bool:
+    return bool(_parts(restatement))
+
+
+def restatement_title(restatement: dict) -> str:
+    parts = {r["kind"]: r for r in _parts(restatement)}
+    what = []
+    if "reissue" in parts:
+        what.append(f"what changed since {parts['reissue']['old']['version']}")
+    if "prior_quarter" in parts:
+        what.append(f"{parts['prior_quarter']['quarter']} restated")
+    return "Restatement: " + " and ".join(what)
+
+
+def restatement_page(restatement: dict | None, m: dict) -> HTML:
+    """Which headline numbers changed, by how much, and why (boardpack/restate.py): the same strings as
+    `boardpack diff` prints. Nothing when no number changed: a first issue has none, and an unchanged re-issue
+    says so in the appendix."""
+    if not _restated(restatement):
+        return HTML("")
+    parts = []
+    for r in _parts(restatement):
+        e = restate.explain(r)
+        parts.append({**e, **{block: table([dict(enumerate(row)) for row in e[block]["rows"]],
+                                           {i: (c, _text) for i, c in enumerate(e[block]["columns"])},
+                                           set(e[block]["numeric"])) if e[block]["rows"] else ""
+                              for block in ("headline", "use_cases")}})
+    return _page("restatement", m=m, title=restatement_title(restatement), parts=parts)
+
+
+def issue_notes(restatement: dict | None) -> list[str]:
+    """For the appendix: a re-issue that changed no number, and a last quarter that agrees with its own pack."""
+    out = []
+    for r in ((restatement or {}).get("reissue"), (restatement or {}).get("prior_quarter")):
+        if r and not r["changed"]:
+            e = restate.explain(r)
+            out.append(" ".join([e["summary"], *([e["attribution"]] if r["kind"] == "reissue" else []), *e["notes"]]))
+    return out

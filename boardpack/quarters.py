@@ -57,12 +57,14 @@ class Quarter:
 
 def quarters_in(timestamps: pd.Series) -> list[Quarter]:
     """Every quarter that has at least one timestamp, in order."""
-    return sorted({Quarter.of(t) for t in pd.to_datetime(timestamps.dropna())})
+    # distinct months first: a spend table rolled up by day still has a row per day and key
+    months = pd.to_datetime(timestamps.dropna()).dt.to_period("M").unique()
+    return sorted({Quarter.of(m.to_timestamp()) for m in months})
 
 
 def latest_complete_quarter(month_starts: pd.Series) -> Quarter:
     """The latest quarter whose three months all have data."""
-    months = {pd.Timestamp(t).to_period("M") for t in pd.to_datetime(month_starts.dropna())}
+    months = set(pd.to_datetime(month_starts.dropna()).dt.to_period("M").unique())
     complete = [q for q in quarters_in(month_starts) if all(m.to_period("M") in months for m in q.months)]
     if not complete:
         raise NoDataError("The spend data holds no complete quarter (three months with charges).")

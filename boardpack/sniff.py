@@ -78,6 +78,9 @@ AGAIN = "copy or export the file again"
 EMPTY = {TEXT: "export it again; the first line must be the header row.",
          JSON: "save the API response body again, as it came.", PARQUET: f"{AGAIN}.", XLSX: f"{AGAIN}."}
 UTF8_HINT = "save the file as UTF-8 (in Excel: Save As 'CSV UTF-8')."
+TRUNCATED_GZIP = "a truncated gzip file: its compressed data ends before the end of the stream"
+GZIP_HINT = f"{AGAIN}; `gzip -t` tests a gzip file."
+MALFORMED_HINT = "every line needs as many fields as the header; quote any value that contains a comma."
 
 
 # --- the file itself -------------------------------------------------------------------------------------
@@ -166,12 +169,11 @@ def _gunzip_head(path: Path) -> tuple[bytes, bool]:
             while len(out) < HEAD and not z.eof:
                 data = z.unconsumed_tail or f.read(16 * 1024)
                 if not data:
-                    raise InputError(path, "a truncated gzip file: its compressed data ends before the end of the "
-                                     "stream", f"{AGAIN}; `gzip -t` tests a gzip file.")
+                    raise InputError(path, TRUNCATED_GZIP, GZIP_HINT)
                 out += z.decompress(data, HEAD - len(out))
             whole = z.eof and not z.unused_data and not f.read(1)
     except zlib.error as e:
-        raise InputError(path, f"damaged gzip data ({e})", f"{AGAIN}; `gzip -t` tests a gzip file.") from None
+        raise InputError(path, f"damaged gzip data ({e})", GZIP_HINT) from None
     except OSError as e:
         raise os_error(path, e) from None
     return out, whole
@@ -282,6 +284,24 @@ def bad_utf8(path: Path) -> InputError | None:
             return _first_bad_utf8(chunks(), path, gz)
     except (OSError, EOFError, zlib.error):  # unreadable further on: the caller's own message stands
         return None
+
+
+def engine_read_error(path: Path, message: str) -> InputError:
+    """An engine's error while reading a whole file, in the words a pandas read of it would have had: a
+    truncated gzip stream, text that is not UTF-8 (found again with its line and character), a line with
+    more fields than the header (named by the engine)."""
+    text = str(message).strip()
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    if "gzip" in text.lower() and ("end of" in text.lower() or "truncated" in text.lower()):
+        return InputError(path, TRUNCATED_GZIP, GZIP_HINT)
+    if line and "unicode" in text.lower():
+        return bad_utf8(path) or InputError(path, "not UTF-8 text", UTF8_HINT, line=int(line.group(1)))
+    if line:
+        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+        detail = f"{found.group(2)} fields where the header has {found.group(1)}" if found else text.splitlines()[0]
+        return InputError(path, f"malformed CSV ({detail})", MALFORMED_HINT, line=int(line.group(1)))
+    return InputError(path, f"cannot be read: {text.splitlines()[0]}",
+                      "export the table again as CSV (header row) or Parquet.")
 
 
 # --- the check -------------------------------------------------------------------------------------------

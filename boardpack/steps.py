@@ -92,20 +92,19 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     with open_engine(settings) as eng:
         engine_info = eng.describe()
         tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end, cfg.seat_prices, engine=eng,
-                             expensive_check_rows=settings.expensive_check_rows, large=_large(settings))
+                             expensive_check_rows=settings.expensive_check_rows)
         suites = contracts.load_contracts()  # after the inputs: a file refused for its first bytes waits for no GX
-        if "spend" in tables.checked:  # the spend file is left to the engine: read, check, roll up there
-            rolled, checks, notes, rows = large.read_spend(eng, tables.sources["spend"],
-                                                           contracts.gate_params(tables, cfg.currency),
-                                                           settings.expensive_check_rows, suites)
-            tables.frames["spend"], tables.checks = rolled, tables.checks + checks
-            tables.notes += notes
-            tables.input_rows["spend"] = rows
+        if "spend" in tables.checked:  # a spend table is left to the engine: read, check, roll up there
+            read = large.read_spend(eng, tables.sources["spend"], contracts.gate_params(tables, cfg.currency),
+                                    settings.expensive_check_rows, suites)
+            tables.frames["spend"], tables.checks = read.rollup, tables.checks + read.checks
+            tables.notes += read.notes
+            tables.input_rows["spend"], tables.excluded = read.rows, read.excluded
     if any(not c.success and c.severity == "critical" for c in tables.checks):
         raise ContractError(contracts.GateResult(quarter or "", tables.checks, {}).report())
     q = resolve_quarter(tables["spend"], quarter, tables.sources["spend"])
     gate = contracts.run_gate(tables, q, cfg.currency, suites)
-    if "spend" not in tables.checked:  # the same daily rollup as the engine's, for one shape of table
+    if "spend" not in tables.checked:  # a raw folder's assembled spend: the same daily rollup as the engine's
         tables.input_rows.setdefault("spend", len(tables["spend"]))
         tables.frames["spend"] = large.rollup_pandas(tables["spend"])
     book = tables.ledger if tables.ledger is not None else \
@@ -133,13 +132,6 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
             frame = frame[frame[TIME_COLUMNS[name]] < q.end]
         frame.reset_index(drop=True).to_parquet(out / "tables" / f"{name}.parquet", index=False)
     return gate
-
-
-def _large(settings):
-    """Which canonical spend files the engine reads instead of pandas: with Spark all, else the large ones."""
-    if settings.name == "spark":
-        return lambda path: True
-    return lambda path: path.stat().st_size > settings.large_table_mb * 1e6
 
 
 def read_tables(output_dir: str | Path) -> dict[str, pd.DataFrame]:

@@ -79,7 +79,7 @@ def truncated_gzip(d):
 CASES = {
     # name: (corrupt, extra CLI args, fragments the error must contain)
     "missing column": (missing_column, [], ["spend.csv", "EffectiveCost", "required column(s) missing",
-                                            "how to fix: add the missing column"]),
+                                            "How to fix: add the missing column"]),
     "wrong type": (wrong_type, [], ["spend.csv", "column EffectiveCost", "line 9: '1.234,50 USD'",
                                     "expect_column_values_to_be_in_type_list", "failing: 1 of",
                                     "how to fix: write plain numbers"]),

@@ -118,7 +118,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     ('[branding]\nprimary_colour = "navy"\n', "[branding] primary_colour", "#1f3a5f"),
     ('[branding]\nlogo = "missing.svg"\n', "[branding] logo", "relative to the config file"),
     ('[engine]\nname = "polars"\n', "[engine] name", "duckdb, spark"),
-    ("[engine]\nlarge_table_mb = -1\n", "[engine] large_table_mb", ">= 0"),
+    ("[engine]\nexpensive_check_rows = -1\n", "[engine] expensive_check_rows", ">= 0"),
     ("[engine]\nspark_conf = 3\n", "[engine] spark_conf", "table"),
     ('[sources]\nseat_prices = { "Copilot" = -30 }\n', "[sources] seat_prices.Copilot", ">= 0"),
     ("targets = 3\n", "targets", "table"),

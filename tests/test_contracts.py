@@ -44,8 +44,10 @@ def test_an_expectation_without_severity_is_refused(tmp_path):
         contracts.load_contracts(tmp_path)
 
 
-def test_sample_passes_every_check_and_coverage_is_measured(sample_data):
-    gate = contracts.run_gate(load_tables(sample_data), Quarter(2026, 3), "USD")
+def test_sample_passes_every_check_and_coverage_is_measured(sample_data, tmp_path):
+    from boardpack import steps
+
+    gate = steps.validate("2026-Q3", sample_data, None, tmp_path)
     assert gate.status == "FINAL", gate.report()
     assert 0.85 <= gate.coverage["attributed_spend_share"] <= 1
     assert gate.coverage["spend_months"] == 3

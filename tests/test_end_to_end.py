@@ -123,5 +123,7 @@ def test_the_same_inputs_render_the_same_bytes(sample_pack, sample_data, tmp_pat
     dates = [json.loads((p / "manifest.json").read_text())["parameters"]["generated"] for p in (pack, again)]
     if dates[0] != dates[1]:
         pytest.skip("the two builds straddled midnight: the cover date differs")
-    for name in ("board-pack.pdf", "board-pack.html", "metrics.json", "ledger.json"):
+    role_views = sorted(f"views/{p.name}" for p in (pack / "views").iterdir())  # README, "Role views"
+    assert len(role_views) >= 5 and "views/cfo.pdf" in role_views
+    for name in ("board-pack.pdf", "board-pack.html", "metrics.json", "ledger.json", *role_views):
         assert (pack / name).read_bytes() == (again / name).read_bytes(), name

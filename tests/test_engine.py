@@ -20,6 +20,7 @@ import pytest
 from boardpack import engine as eng
 from boardpack import large
 from boardpack.adapters import Settings, litellm
+from boardpack.exceptions import InputError
 from boardpack.schema import SPEND_COLUMNS
 
 from .conftest import SAMPLE
@@ -73,7 +74,8 @@ def _logs_parquet(folder):
 
 
 def _spend_csv(path, rows: list[dict]):
-    frame = pd.DataFrame([{c: row.get(c, "") for c in SPEND_COLUMNS} for row in rows])
+    columns = list(SPEND_COLUMNS) + list(dict.fromkeys(k for row in rows for k in row if k not in SPEND_COLUMNS))
+    frame = pd.DataFrame([{c: row.get(c, "") for c in columns} for row in rows])
     frame.to_csv(path, index=False)
     return path
 
@@ -257,7 +259,8 @@ def test_spend_contract_on_spark_names_column_count_and_values(spark, tmp_path):
     path = _spend_csv(tmp_path / "spend.csv", rows)
     params = {"use_case_ids": ["UC-01"], "model_ids": ["claude-3-5-sonnet"], "currencies": ["USD"]}
     with eng.SparkEngine(session=spark) as spk:
-        rolled, checks, _, read = large.read_spend(spk, path, params, 5_000_000)
+        got = large.read_spend(spk, path, params, 5_000_000)
+    rolled, checks, read = got.rollup, got.checks, got.rows
     assert read == len(rows)
     failed = {(c.column, c.expectation): c for c in checks if not c.success}
     negative = failed[("EffectiveCost", "expect_column_values_to_be_between")]
@@ -270,22 +273,73 @@ def test_spend_contract_on_spark_names_column_count_and_values(spark, tmp_path):
     assert rolled.empty  # a critical failure: nothing is rolled up
 
 
-def test_large_spend_file_on_duckdb_gives_the_pandas_numbers(tmp_path):
-    """Above [engine] large_table_mb the spend file goes through the engine path even on DuckDB."""
+def test_the_spend_table_on_the_engine_gives_the_numbers_of_a_pandas_read(tmp_path):
+    """Every spend table, whatever its size, is read, typed and rolled up on the engine: its rollup is the one
+    pandas makes of the same file, read as text and typed row by row (ingest.coerce)."""
     from boardpack import steps
+    from boardpack.ingest import coerce, read_raw
+    from boardpack.schema import SPEND_COLUMNS
 
-    config = tmp_path / "boardpack.toml"
-    config.write_text((SAMPLE.parent.parent / "config" / "boardpack.toml").read_text()
-                      + "\n[engine]\nlarge_table_mb = 0\n")
-    steps.validate(None, SAMPLE, config, tmp_path / "engine")
-    steps.validate(None, SAMPLE, None, tmp_path / "pandas")
-    assert steps.compute(tmp_path / "engine", config) == steps.compute(tmp_path / "pandas", None)
+    steps.validate(None, SAMPLE, None, tmp_path / "engine")
+    by_pandas = large.rollup_pandas(coerce(read_raw(SAMPLE / "spend.csv"), SPEND_COLUMNS)[0])
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "engine" / "tables" / "spend.parquet"),
+                                  by_pandas.reset_index(drop=True))
     checks = json.loads((tmp_path / "engine" / "validation.json").read_text())["checks"]
     spend = [c for c in checks if c["table"] == "spend"]
-    # checked in DuckDB through GX's SQL datasource: rows are counted there, not numbered
-    assert spend and all(c["success"] and c["row_label"] == "row" for c in spend)
+    # checked in DuckDB through GX's SQL datasource; a failure there names the file's lines
+    assert spend and all(c["success"] and c["row_label"] == "line" for c in spend)
     inputs = {i["table"]: i for i in json.loads((tmp_path / "engine" / "provenance.json").read_text())["inputs"]}
     assert inputs["spend"]["rows"] == len((SAMPLE / "spend.csv").read_text().splitlines()) - 1  # read, not rolled up
+
+
+def test_spend_failures_on_duckdb_name_the_lines_of_the_file(tmp_path):
+    """The same bad rows as the Spark test: on DuckDB each failure names its line (header = line 1)."""
+    rows = HOURLY + [dict(HOURLY[0], EffectiveCost="-4", BilledCost="-4"), dict(HOURLY[1], ListCost="$3")]
+    path = _spend_csv(tmp_path / "spend.csv", rows)
+    params = {"use_case_ids": ["UC-01"], "model_ids": ["claude-3-5-sonnet"], "currencies": ["USD"]}
+    with eng.DuckDBEngine() as duck:
+        got = large.read_spend(duck, path, params, 5_000_000)
+    failed = {(c.column, c.expectation): c for c in got.checks if not c.success}
+    negative = failed[("EffectiveCost", "expect_column_values_to_be_between")]
+    assert (negative.rows, negative.samples, negative.row_label) == ([len(HOURLY) + 2], [-4.0], "line")
+    money = failed[("ListCost", "expect_column_values_to_be_in_type_list")]
+    assert (money.rows, money.samples, money.unexpected_count) == ([len(HOURLY) + 3], ["$3"], 1)
+    assert got.rollup.empty  # a critical failure: nothing is rolled up
+
+
+def test_a_short_line_near_the_top_of_a_spend_file_is_refused_not_skipped(tmp_path):
+    """DuckDB's CSV sniffer, given rows of unequal length near the top, decides the data starts lower down and
+    skips the rows above it without a word (read_csv with header=true then returned no rows at all). The spend
+    table is read strictly: the bad line is named and nothing is dropped."""
+    path = _spend_csv(tmp_path / "spend.csv", HOURLY)
+    lines = path.read_text().splitlines()
+    lines[2] += ",extra"
+    path.write_text("\n".join(lines) + "\n")
+    with eng.DuckDBEngine() as duck, pytest.raises(InputError) as e:
+        large.read_spend(duck, path, {"use_case_ids": [], "model_ids": [], "currencies": ["USD"]}, 5_000_000)
+    assert e.value.line == 3 and "malformed CSV" in str(e.value) and "fields where the header has" in str(e.value)
+
+
+@pytest.mark.parametrize("on", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_exact_repeats_of_spend_rows_count_once_on_every_engine(on, tmp_path, request):
+    """The same export appended to itself: each repeated row counts once, its money is kept for the ledger as
+    superseded, and a warning says how many; a row that differs in any column, even one the pack does not
+    read, is a charge of its own."""
+    extra = [dict(r, Note="a") for r in HOURLY[:3]]
+    rows = extra + extra[:2] + [dict(HOURLY[0], Note="b")]  # two repeats; the last differs only in Note
+    path = _spend_csv(tmp_path / "spend.csv", rows)
+    params = {"use_case_ids": ["UC-01"], "model_ids": ["claude-3-5-sonnet"], "currencies": ["USD"]}
+    engine = eng.DuckDBEngine() if on == "duckdb" else eng.SparkEngine(session=request.getfixturevalue("spark"))
+    with engine:
+        got = large.read_spend(engine, path, params, 5_000_000)
+    repeated = next(c for c in got.checks if c.expectation == "expect_compound_columns_to_be_unique")
+    assert (repeated.severity, repeated.success, repeated.unexpected_count) == ("warning", False, 2)
+    if on == "duckdb":
+        assert repeated.rows == [5, 6] and repeated.samples == ["repeats line 2", "repeats line 3"]
+    once = sum(float(r["EffectiveCost"]) for r in extra) + float(HOURLY[0]["EffectiveCost"])
+    assert got.rollup["EffectiveCost"].sum() == pytest.approx(once)
+    assert got.excluded["EffectiveCost"].sum() == pytest.approx(sum(float(r["EffectiveCost"]) for r in extra[:2]))
+    assert got.rows == len(rows) and int(got.excluded["Rows"].sum()) == 2
 
 
 def test_gateway_contract_stops_a_negative_spend_on_duckdb(tmp_path):

@@ -181,6 +181,12 @@ def r(*sources):
     return wrap
 
 
+def _extra_field(path, line: int) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[line - 1] += ",extra"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _data_loop(tmp, mp):
     data = tmp / "data"
     os.symlink(data.name, data)
@@ -236,6 +242,9 @@ CASES = {
     "DATA: a symlink loop": (_data_loop, ["data", "symbolic link", "loop"], InputError),
     "spend.csv: permission denied": (c(lambda d, mp: denied(mp, d / "spend.csv")),
                                      ["spend.csv", "permission denied"], InputError),
+    "spend.csv: a long line near the top (DuckDB's sniffer would skip the lines above it)": (
+        c(lambda d, mp: _extra_field(d / "spend.csv", 3)), ["spend.csv", "line 3", "malformed CSV",
+                                                             "33 fields where the header has 32"], InputError),
     "spend.csv: the same export appended twice": (
         c(lambda d, mp: repeat_rows(d / "spend.csv", list(range(2, 1336)))),
         ["spend.csv", "exact duplicate rows", "1,334 of 2,668 rows", "line 1336: 'repeats line 2'",
