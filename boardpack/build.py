@@ -15,6 +15,10 @@ that stage (tests/test_faults.py): `start` (leftovers cleaned, lock held, stagin
 `board-pack` (each after its notebook ran), `render` (HTML written, PDF not), `publish:before-move`,
 `publish:moved` (version in place, `latest` not yet swapped), `publish:swapped` (swapped, stable names not yet
 refreshed), and in the migration of an old-layout quarter `migrate:v1` and `migrate:gap`.
+
+For tests only, BOARDPACK_TEST_NO_VIEWS=1 leaves out the role views (about 15 s of a build): the test session
+sets it for the builds that do not look at views; the session's sample pack and the byte-identical rebuild
+make them (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from .steps import write_json
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
+NO_VIEWS = "BOARDPACK_TEST_NO_VIEWS"
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
 USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError", "EngineError", "LedgerError"}
 
@@ -160,7 +165,7 @@ def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.Exit
         pages = render.html_to_pdf(html, staging / "board-pack.pdf", generated)
         from . import views  # role views cut from the pages just rendered, before the manifest (README, "Role views")
 
-        cut = views.write(staging, cfg, generated, pages)
+        cut = [] if os.environ.get(NO_VIEWS) == "1" else views.write(staging, cfg, generated, pages)
         step.summary = f"{pages} pages, {m['status']}; {len(cut)} role views in views/"
     with _step("publish", report) as step:
         from . import exports  # CSV and XLSX for finance (README, "Finance exports"), before the manifest hashes them

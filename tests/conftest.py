@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
+# Role views cost about 15 s a build: only the builds that look at them make them (boardpack/build.py).
+os.environ["BOARDPACK_TEST_NO_VIEWS"] = "1"
+
+
+def with_views() -> dict:
+    """The environment of a build that makes the role views."""
+    return {k: v for k, v in os.environ.items() if k != "BOARDPACK_TEST_NO_VIEWS"}
 
 
 def run_cli(*args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -52,7 +60,7 @@ def sample_data(tmp_path_factory) -> Path:
 def sample_pack(tmp_path_factory, sample_data) -> tuple[Path, subprocess.CompletedProcess]:
     """The sample pack built once through the CLI: (its folder, the finished process)."""
     reports = tmp_path_factory.mktemp("reports")
-    proc = run_cli("build", "--data", str(sample_data), "--reports", str(reports))
+    proc = run_cli("build", "--data", str(sample_data), "--reports", str(reports), env=with_views())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return reports / "2026-Q3", proc
 

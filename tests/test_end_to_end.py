@@ -13,7 +13,7 @@ from boardpack import fmt
 from boardpack.metrics import HEADLINE_KEYS
 from boardpack.schema import COLUMNS, TABLES
 
-from .conftest import ROOT, run_cli, tree_hashes
+from .conftest import ROOT, run_cli, tree_hashes, with_views
 
 REQUIRED_KEYS = {"quarter", "currency", "status", "spend", "value", "value_low", "value_high", "value_multiple",
                  "unattributed_spend_share", "token_spend", "overprovisioned_spend", "workload_fit",
@@ -117,7 +117,7 @@ def test_committed_notebooks_have_no_outputs():
 def test_the_same_inputs_render_the_same_bytes(sample_pack, sample_data, tmp_path):
     # A rebuilt pack must be the same pack: the send log knows a pack by its PDF's SHA-256 (never twice).
     pack, _ = sample_pack
-    proc = run_cli("build", "--data", str(sample_data), "--reports", str(tmp_path))
+    proc = run_cli("build", "--data", str(sample_data), "--reports", str(tmp_path), env=with_views())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     again = tmp_path / "2026-Q3"
     dates = [json.loads((p / "manifest.json").read_text())["parameters"]["generated"] for p in (pack, again)]
