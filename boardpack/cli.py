@@ -226,7 +226,7 @@ def diff_versions(
 def _version_folder(reports: Path, quarter: str, name: str) -> Path:
     """reports/<quarter>/<name> of a published version (`latest`: the current one); exit 2 naming those there are."""
     from .exceptions import BoardpackError
-    from .publish import LATEST, quarter_dir, versions
+    from .publish import LATEST, quarter_dir, version_of, versions
     from .quarters import Quarter
 
     try:
@@ -236,7 +236,7 @@ def _version_folder(reports: Path, quarter: str, name: str) -> Path:
         raise typer.Exit(2)
     folder = quarter_dir(reports, quarter)
     target = folder / name
-    if (name == LATEST or (name[:1] == "v" and name[1:].isdigit())) and (target / "metrics.json").is_file():
+    if (name == LATEST or version_of(target)) and (target / "metrics.json").is_file():
         return target.resolve()
     present = ", ".join(f"v{n}" for n in versions(folder)) or "none"
     typer.echo(f"{name}: no such version of {quarter} in {folder} (versions: {present}).\n"

@@ -312,9 +312,7 @@ def _text(v) -> str:
     if isinstance(v, float):
         # repr is the shortest text that reads back as the same number; Decimal lays it out without an exponent
         return str(int(v)) if v.is_integer() else format(Decimal(repr(v)), "f")
-    if isinstance(v, dt.datetime):
-        return v.isoformat()
-    if isinstance(v, dt.date):
+    if isinstance(v, dt.date):  # a datetime is a date too
         return v.isoformat()
     return v
 

@@ -14,7 +14,7 @@ in pandas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -39,9 +39,6 @@ class SpendRead:
     notes: list[str]
     rows: int  # rows read, repeats included
     excluded: pd.DataFrame | None = None  # the repeats' money, for the ledger (read, superseded)
-    label: str = "line"
-    repeats: int = 0
-    samples: list = field(default_factory=list)
 
 
 def kind_of(path: Path) -> str:
@@ -88,8 +85,8 @@ def _read(engine: Engine, path: Path, params: dict, expensive_check_rows: int, s
                                                   contracts=suites, row_label=label)
     checks = ([check] if check else []) + checks
     if any(not c.success and c.severity == "critical" for c in checks):  # the gate stops the run: no rollup
-        return SpendRead(pd.DataFrame(), checks, notes, rows + repeats, None, label, repeats)
-    return SpendRead(rollup_frame(engine.run("spend_daily")), checks, notes, rows + repeats, excluded, label, repeats)
+        return SpendRead(pd.DataFrame(), checks, notes, rows + repeats)
+    return SpendRead(rollup_frame(engine.run("spend_daily")), checks, notes, rows + repeats, excluded)
 
 
 def _unparsed(engine: Engine, view: str) -> dict[str, tuple[int, list, list]]:

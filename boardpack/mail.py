@@ -368,18 +368,9 @@ class Pack:
             raise MailError(f"{who}: view {view!r} is not a view of the {self.label}; the choices are "
                             f"{views.choices(self.business_units)}. Nothing was sent.\n  How to fix: correct its "
                             f"`view` in the recipients file (a business unit as the use-case register names it).")
-        path = self.folder / entry["pdf"]
-        try:
-            pdf = path.read_bytes()
-        except FileNotFoundError:
-            pdf = b""
-        expected, actual = (self.outputs.get(entry["pdf"]) or {}).get("sha256"), _sha256(pdf)
-        if expected != actual:
-            raise MailError(f"{path}: SHA-256 {actual} differs from manifest.json ({expected}); the file changed "
-                            f"after the pack was published. Nothing was sent.\n  How to fix: rebuild the pack "
-                            f"(make quarterly-report QUARTER={self.quarter}) and send again.")
+        pdf = published(self.folder, self.outputs, entry["pdf"], self.quarter)
         name = slug(entry["business_unit"]) if entry.get("business_unit") else view.upper()
-        doc = Document(view, entry["title"], pdf, actual,
+        doc = Document(view, entry["title"], pdf, _sha256(pdf),
                        attachment_name(self.company, self.quarter, self.status, name),
                        tuple(c["title"] for c in entry.get("contents", [])))
         self._documents[view] = doc
@@ -388,6 +379,20 @@ class Pack:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def published(folder: Path, outputs: dict, name: str, quarter: str) -> bytes:
+    """The bytes of a file of the pack, refused unless they are the ones its manifest (`outputs`) recorded."""
+    try:
+        data = (folder / name).read_bytes()
+    except FileNotFoundError:
+        data = b""
+    expected, actual = (outputs.get(name) or {}).get("sha256"), _sha256(data)
+    if expected != actual:
+        raise MailError(f"{folder / name}: SHA-256 {actual} differs from manifest.json ({expected}); the file changed "
+                        f"after the pack was published. Nothing was sent.\n  How to fix: rebuild the pack "
+                        f"(make quarterly-report QUARTER={quarter}) and send again.")
+    return data
 
 
 def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False) -> Pack:
@@ -411,14 +416,9 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise MailError(f"{folder}: manifest.json or metrics.json is not valid JSON ({e}); nothing was sent.") from None
-    pdf = pdf_path.read_bytes()
     outputs = manifest.get("outputs", {})
-    for name, data in (("board-pack.pdf", pdf), ("metrics.json", metrics_path.read_bytes())):
-        expected, actual = (outputs.get(name) or {}).get("sha256"), _sha256(data)
-        if expected != actual:
-            raise MailError(f"{folder / name}: SHA-256 {actual} differs from manifest.json ({expected}); "
-                            f"the file changed after the pack was published. Nothing was sent.\n"
-                            f"  How to fix: rebuild the pack (make quarterly-report QUARTER={q}) and send again.")
+    pdf = published(folder, outputs, "board-pack.pdf", q)
+    published(folder, outputs, "metrics.json", q)
     status = metrics.get("status")
     if manifest.get("quarter") != q or metrics.get("quarter") != q or manifest.get("status") != status:
         raise MailError(f"{folder}: manifest.json and metrics.json disagree on the quarter or status; nothing was sent.")
@@ -429,12 +429,7 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
     cfg = manifest.get("config") or {}
     index = None
     if views.INDEX in outputs:  # the role views, if the pack has them; each PDF is checked when it is sent
-        data = (folder / views.INDEX).read_bytes() if (folder / views.INDEX).is_file() else b""
-        if outputs[views.INDEX].get("sha256") != _sha256(data):
-            raise MailError(f"{folder / views.INDEX}: differs from manifest.json; the file changed after the pack "
-                            f"was published. Nothing was sent.\n  How to fix: rebuild the pack (make "
-                            f"quarterly-report QUARTER={q}) and send again.")
-        index = json.loads(data)
+        index = json.loads(published(folder, outputs, views.INDEX, q))
     return Pack(q, folder, status, cfg.get("company") or "boardpack", cfg.get("confidentiality") or "",
                 metrics, pdf, _sha256(pdf), publish.version_of(folder), Path(reports), outputs, index)
 

@@ -81,8 +81,9 @@ def load_run(folder: str | Path, version: str | None = None) -> dict:
     metrics = _json(folder / "metrics.json")
     record = _json(folder / ("manifest.json" if (folder / "manifest.json").is_file() else "provenance.json"))
     ledger = _json(folder / "ledger.json") if (folder / "ledger.json").is_file() else None
-    name = folder.name if folder.name[:1] == "v" and folder.name[1:].isdigit() else None
-    return {"version": version or record.get("version") or name or "published",
+    from .publish import version_of
+
+    return {"version": version or record.get("version") or version_of(folder) or "published",
             "generated": (record.get("parameters") or {}).get("generated"),
             "metrics": metrics, "record": record, "ledger": ledger}
 

@@ -22,7 +22,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import ROOT
+from .sniff import sha256
+
 INDEX = "views/index.json"
+VIEW_CSS = ROOT / "templates" / "boardpack" / "view.css"  # added to the full pack's own styles
 FULL = "full"
 BU_PREFIX = "bu:"
 
@@ -143,11 +147,11 @@ def _css_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ") + '"'
 
 
-def assemble(head: str, body_start: str, cover: str, sections: list[str], running_header: str, title: str) -> str:
+def assemble(head: str, body_start: str, cover: str, sections: list[str], running_header: str, title: str,
+             css: str) -> str:
     """One view's HTML: the full pack's head (its CSS, paper and marks) with the view's title and running header,
-    the view's cover and the chosen sections."""
+    the view's own `css`, its cover and the chosen sections."""
     head = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", head, count=1, flags=re.S)
-    css = (Path(__file__).resolve().parent.parent / "templates" / "boardpack" / "view.css").read_text(encoding="utf-8")
     style = (f'<style type="text/css">\n{css}\n@page {{ @top-left {{ content: {_css_str(running_header)}; }} }}\n'
              f"</style>\n")
     return f"{head}{style}</head>\n{body_start}\n{cover}\n" + "\n".join(sections) + "\n</main>\n</body>\n</html>\n"
@@ -187,7 +191,8 @@ def write(staging: Path, cfg, generated: str, full_pages: int) -> list[dict]:
     path = staging / "restatement.json"
     restatement = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     head, body_start, sections = split(full_html)
-    full_sha = hashlib.sha256((staging / "board-pack.pdf").read_bytes()).hexdigest()
+    full_sha = sha256(staging / "board-pack.pdf")
+    css = VIEW_CSS.read_text(encoding="utf-8")
     order = [s for s in sections if s != "contents"]
     units = pages.business_units(m)
     stems = file_stems(units)
@@ -205,7 +210,7 @@ def write(staging: Path, cfg, generated: str, full_pages: int) -> list[dict]:
         running = f"{cfg.company} · AI value board pack · {m['quarter']} · {view.title}"
         html_path = staging / "views" / f"{stem}.html"
         html_path.parent.mkdir(exist_ok=True)
-        html_path.write_text(assemble(head, body_start, cover, [available[s] for s in chosen], running, title),
+        html_path.write_text(assemble(head, body_start, cover, [available[s] for s in chosen], running, title, css),
                              encoding="utf-8")
         pdf_path = html_path.with_suffix(".pdf")
         count = render.html_to_pdf(html_path, pdf_path, generated)
