@@ -95,8 +95,32 @@ CASES = {
 }
 
 
+# The error travels from the notebook's kernel to the command line's stderr in the same words for every case:
+# each case runs in-process, and two (a contract failure and a quarter with no data) also through the CLI,
+# against the session's real pack, for the exit code, the missing traceback and the earlier pack that survives.
+CLI = ("wrong type", "quarter with no data")
+
+
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_refused_clearly_and_the_earlier_pack_survives(case, sample_pack, sample_data, tmp_path):
+def test_bad_input_is_refused_with_file_row_column_rule_and_fix(case, sample_data, tmp_path):
+    from boardpack import steps
+    from boardpack.exceptions import BoardpackError
+
+    corrupt, args, fragments = CASES[case]
+    data = tmp_path / "data"
+    shutil.copytree(sample_data, data)
+    corrupt(data)
+    quarter = args[1] if args else "2026-Q3"
+    with pytest.raises(BoardpackError) as raised:
+        steps.validate(quarter, data, None, tmp_path / "out")
+    assert raised.value.exit_code == 2
+    message = str(raised.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+@pytest.mark.parametrize("case", CLI)
+def test_bad_input_on_the_command_line_exits_2_and_the_earlier_pack_survives(case, sample_pack, sample_data, tmp_path):
     corrupt, args, fragments = CASES[case]
     pack = sample_pack[0]
     before = tree_hashes(pack)
@@ -105,7 +129,7 @@ def test_bad_input_is_refused_clearly_and_the_earlier_pack_survives(case, sample
     corrupt(data)
     quarter = args or ["--quarter", "2026-Q3"]
     proc = run_cli("build", "--data", str(data), "--reports", str(pack.parent), *quarter)
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     message = proc.stderr
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
