@@ -18,7 +18,7 @@ err = Console(stderr=True, soft_wrap=True)
 DEFAULT_DATA = ROOT / "data" / "sample"
 # Shared by `build` and `scheduled`, which take the same inputs.
 QUARTER = typer.Option(None, help="Quarter to report, e.g. 2026-Q3. Default: the latest complete quarter.")
-DATA = typer.Option(DEFAULT_DATA, help="Folder with the five canonical tables, or a raw folder of source exports.")
+DATA = typer.Option(DEFAULT_DATA, help="Folder with the canonical tables, or a raw folder of source exports.")
 CONFIG = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML).")
 REPORTS = typer.Option(ROOT / "reports", help="Folder the pack is published in, as <reports>/<quarter>/.")
 ENGINE = typer.Option(None, help="Where large inputs are read, checked and aggregated: duckdb (embedded) or spark. "

@@ -14,12 +14,15 @@ from pydantic_core import PydanticCustomError
 
 from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
-from .schema import TIERS
+from .schema import RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "boardpack.toml"
 
 DEFAULT_TARGETS = {"value_multiple": 3.0, "workload_fit": 0.80, "portable_spend_share": 0.50}
+# Reclaimable seats (docs/metrics.md): days without activity that make a seat reclaimable, shortest first, and the
+# share of a year's AI spend at which the longest threshold's saving is a headline of the executive summary.
+DEFAULT_SEATS = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Config:
     truth: dict = field(default_factory=dict)  # provider -> the source whose cost counts (raw data folders)
     seat_prices: dict = field(default_factory=dict)  # seat product -> price per seat and month (raw folders)
     scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
+    seats: dict = field(default_factory=lambda: dict(DEFAULT_SEATS))  # reclaim_days, headline_share
     branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
     engine: EngineSettings = field(default_factory=EngineSettings)
     path: str = ""
@@ -114,6 +118,16 @@ class Engine(_Section):
     expensive_check_rows: NonNegative = EngineSettings.expensive_check_rows
 
 
+def _ascending_days(days: list[int]) -> bool:
+    return 1 <= len(days) <= 5 and all(d >= 1 for d in days) and days == sorted(set(days))
+
+
+class Seats(_Section):
+    reclaim_days: Annotated[list[int], _check("1 to 5 whole days, each >= 1, ascending, e.g. [30, 60, 90]",
+                                              _ascending_days)] = DEFAULT_SEATS["reclaim_days"]
+    headline_share: Share = DEFAULT_SEATS["headline_share"]
+
+
 class Sources(_Section):
     truth: dict[str, str] = {}
     seat_prices: dict[str, Annotated[float, _check(">= 0 (a price per seat and month)", lambda v: v >= 0)]] = {}
@@ -127,6 +141,7 @@ class Schema(_Section):
     branding: Branding = Branding()
     engine: Engine = Engine()
     sources: Sources = Sources()
+    seats: Seats = Seats()
 
 
 # --- messages --------------------------------------------------------------------------------------------
@@ -233,6 +248,7 @@ def load_config(path: str | Path | None = None) -> Config:
         truth=dict(sources.truth),
         seat_prices={product: float(price) for product, price in sources.seat_prices.items()},
         scenarios={name: dict(raw["scenarios"][name]) for name in schema.scenarios},  # as written: label, assumptions
+        seats=schema.seats.model_dump(),
         branding=_logo(schema.branding.model_dump(exclude_none=True), path),
         engine=EngineSettings(**raw.get("engine", {})),  # as written: 5000000 rows stay an int
         path=str(path),

@@ -1,7 +1,7 @@
 """Finance exports: the pack's tables as CSV files and one XLSX workbook, for finance's own tools.
 
 `write(pack)` reads what the pack already holds (`tables/*.parquet`, `metrics.json`, `ledger.json`) and writes
-`exports/`: one CSV per table, `headline.csv` (name, value, unit), `ledger.csv`, `columns.csv` (the unit and
+`exports/`: one CSV per table (but `NOT_EXPORTED`), `headline.csv` (name, value, unit), `ledger.csv`, `columns.csv` (the unit and
 meaning of every column) and `board-pack.xlsx` with the same content, a sheet per CSV file. Any table in
 `tables/` (or passed in) becomes a CSV file and a sheet, so a later table needs no code here; its columns get a
 unit from `UNITS`, or one read from their type ("not stated" for a number nobody described).
@@ -39,6 +39,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_ROWS = 1_048_576  # a sheet's limit, header included: a longer table continues on "name (2)", ...
 DAY_FORMAT, TIME_FORMAT = "yyyy-mm-dd", 'yyyy-mm-dd"T"hh:mm:ss'
 
+# Tables of tables/ that finance gets through another: the seat reports' users (a row per seat per report, 100,000
+# rows for the sample, 10 s of a build as a sheet) through the reclaim list, their finance view.
+NOT_EXPORTED = {"seat_users"}
 # {cur}: the pack's reporting currency; {billing}: the same when every spend row is billed in it, else the row's
 # BillingCurrency. Column meanings follow docs/inputs.md (FOCUS 1.2 and the x_ extensions) and docs/metrics.md.
 UNITS: dict[str, dict[str, tuple[str, str]]] = {
@@ -83,6 +86,21 @@ UNITS: dict[str, dict[str, tuple[str, str]]] = {
         "BusinessUnit": ("text", "the business unit holding the seats"),
         "LicensedSeats": ("seats", "seats paid for in the month"),
         "ActiveUsers": ("users", "seats used in the month"),
+    },
+    "reclaim": {
+        "Product": ("text", "the licensed product"),
+        "ProviderName": ("text", "who provides the licence"),
+        "SeatId": ("text", "the seat's holder as the seat report names them (a hash where the report conceals names)"),
+        "Anonymised": ("true/false", "true when SeatId is a concealed-name hash"),
+        "BusinessUnit": ("text", "the business unit holding the seat"),
+        "ReportDate": ("date", "the product's last seat report in the quarter"),
+        "AssignedDate": ("date", "when the seat was assigned, where the report says"),
+        "LastActivityDate": ("date", "the holder's last activity with the product; empty: none recorded"),
+        "IdleSince": ("date", "last activity; or assignment, or first report listing the seat, if never used since"),
+        "DaysIdle": ("days", "days from IdleSince to ReportDate"),
+        "NeverUsed": ("true/false", "no activity recorded since the seat was assigned"),
+        "ReclaimDays": ("days", "the longest reclaim threshold ([seats] reclaim_days) the seat has reached"),
+        "CostPerYear": ("{cur}", "twelve months at what a seat of the product cost this quarter"),
     },
     "outcomes": {
         "UseCaseId": ("text", "the use case"),
@@ -170,7 +188,8 @@ def write(pack_dir: str | Path, generated: str | None = None,
     pack = Path(pack_dir)
     metrics = json.loads((pack / "metrics.json").read_text(encoding="utf-8"))
     book = json.loads((pack / "ledger.json").read_text(encoding="utf-8"))
-    frames = {p.stem: pd.read_parquet(p) for p in sorted((pack / "tables").glob("*.parquet"))} | dict(tables or {})
+    frames = {p.stem: pd.read_parquet(p) for p in sorted((pack / "tables").glob("*.parquet"))
+              if p.stem not in NOT_EXPORTED} | dict(tables or {})
     for name in frames:
         if name in ("headline", "ledger", "columns") or not re.fullmatch(r"[A-Za-z0-9_]{1,24}", name):
             raise ValueError(f"a table named {name!r} cannot be exported: its name must be letters, digits and _ "

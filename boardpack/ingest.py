@@ -1,7 +1,8 @@
 """Read the canonical tables from a data folder, typed, with the source line of every row kept.
 
-A data folder holds one file per table: `spend`, `seats`, `outcomes`, `use_cases`, `models`, each as
-`.csv`, `.csv.gz` or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
+A data folder holds one file per table: `spend`, `seats`, `outcomes`, `use_cases`, `models` and, when the
+seat reports' users are at hand, `seat_users` (optional: `schema.OPTIONAL_TABLES`), each as `.csv`, `.csv.gz`
+or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
 before any is parsed, so that a file that cannot be the table is refused in milliseconds, by name. Values
 that do not parse as their column's type are left as text, so that the type expectation of the contract
 fails and names them; the row numbers of such values are kept in `Tables.unparsed` for the gate report.
@@ -22,7 +23,7 @@ import pandas as pd
 
 from . import sniff
 from .exceptions import InputError
-from .schema import COLUMNS, TABLES
+from .schema import COLUMNS, OPTIONAL_TABLES, TABLES, empty_table
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -31,7 +32,7 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 @dataclass
 class Tables:
-    """The five canonical tables and where each came from."""
+    """The canonical tables (`schema.TABLES`) and where each came from."""
 
     frames: dict[str, pd.DataFrame]
     sources: dict[str, Path]
@@ -72,6 +73,13 @@ def find_source(data_dir: Path, table: str) -> Path:
         raise InputError(found[0], f"several files hold the {table} table: {', '.join(p.name for p in found)}",
                          "keep exactly one of them in the data folder.")
     return found[0]
+
+
+def _optional_source(data_dir: Path, table: str) -> Path:
+    """The file of an optional table; where there is none, the name it would have (which does not exist)."""
+    if any(os.path.lexists(data_dir / f"{table}{s}") for s in SUFFIXES):
+        return find_source(data_dir, table)
+    return data_dir / f"{table}.csv"
 
 
 def read_raw(path: Path) -> pd.DataFrame:
@@ -197,12 +205,17 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
         return Tables(frames, origin, unparsed, files=assembled.files, report=assembled.report,
                       checks=assembled.checks, ledger=assembled.ledger, excluded=assembled.excluded)
     frames, unparsed = {}, {}
-    sources = {table: find_source(data_dir, table) for table in TABLES}
-    for path in sources.values():  # all five before any is parsed: a bad one stops the run in milliseconds
-        sniff.check(path, delimiters=",")
+    sources = {table: _optional_source(data_dir, table) if table in OPTIONAL_TABLES else find_source(data_dir, table)
+               for table in TABLES}
+    for path in sources.values():  # every file before any is parsed: a bad one stops the run in milliseconds
+        if os.path.lexists(path):
+            sniff.check(path, delimiters=",")
     for table, path in sources.items():
         if table == "spend":
             frames[table], _ = coerce(pd.DataFrame(columns=list(COLUMNS[table])), COLUMNS[table])
+            continue
+        if not os.path.lexists(path):  # an optional table left out: no rows, every column, typed
+            frames[table] = empty_table(COLUMNS[table])
             continue
         df, bad = coerce(read_raw(path), COLUMNS[table])
         frames[table] = df

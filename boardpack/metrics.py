@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import forecast
 from .quarters import Quarter
-from .schema import TIER_RANK
+from .schema import RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIER_RANK
 
 MEASURED_OR_ESTIMATED = ("measured", "estimated")
 NO_TOKENS = "no token spend this quarter"
@@ -220,6 +220,81 @@ def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame, by_unit: bool = F
                + ["product", "licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"]]
 
 
+def seat_prices(seats: pd.DataFrame, spend: pd.DataFrame) -> dict[str, float]:
+    """What a seat costs a month, per product: the quarter's seat-licence spend over the seat-months licensed
+    (the price paid, from the ledger's spend rows; a product without either has none)."""
+    cost = spend[spend["x_SpendModality"] == "seat_licence"].groupby("ServiceName")["EffectiveCost"].sum()
+    months = seats.groupby("Product")["LicensedSeats"].sum()
+    return {p: float(cost[p] / months[p]) for p in cost.index if p in months.index and months[p] > 0 and cost[p] > 0}
+
+
+RECLAIM_COLUMNS = ["Product", "ProviderName", "SeatId", "Anonymised", "BusinessUnit", "ReportDate", "AssignedDate",
+                   "LastActivityDate", "IdleSince", "DaysIdle", "NeverUsed", "ReclaimDays", "CostPerYear"]
+
+
+def reclaimable_seats(seat_users: pd.DataFrame, quarter: Quarter, prices: dict[str, float],
+                      days: list[int]) -> pd.DataFrame:
+    """The seats of each product's last seat report in the quarter that nobody used for `min(days)` days or more:
+    the list for IT (docs/metrics.md, "Reclaimable seats").
+
+    A seat is idle since its last activity; since its assignment when that came later (a seat given back and
+    assigned again) or when it was never used; where the report gives no assignment date (Microsoft's), since
+    the first report that lists it, which can only understate how long it has been idle. `ReclaimDays` is the
+    longest threshold of `days` it has reached; `CostPerYear` is twelve months at the product's price in
+    `prices` (empty when the product has none)."""
+    upto = seat_users[seat_users["ReportDate"] < quarter.end]
+    inside = upto[quarter.contains(upto["ReportDate"])]
+    if inside.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in RECLAIM_COLUMNS})
+    latest = inside[inside["ReportDate"] == inside.groupby("Product")["ReportDate"].transform("max")].copy()
+    first_seen = upto.groupby(["Product", "SeatId"])["ReportDate"].min().rename("FirstSeen")
+    latest = latest.join(first_seen, on=["Product", "SeatId"])
+    last, assigned = latest["LastActivityDate"], latest["AssignedDate"]
+    latest["NeverUsed"] = last.isna() | (assigned.notna() & (last < assigned))
+    held = assigned.where(assigned.notna(), latest["FirstSeen"])
+    since = last.where(~latest["NeverUsed"], held)
+    latest["IdleSince"] = since.where(assigned.isna() | (since >= assigned), assigned)
+    latest["DaysIdle"] = (latest["ReportDate"] - latest["IdleSince"]).dt.days.clip(lower=0).astype(int)
+    out = latest[latest["DaysIdle"] >= min(days)].copy()
+    out["ReclaimDays"] = out["DaysIdle"].map(lambda d: max(t for t in days if t <= d)).astype(int)
+    out["CostPerYear"] = out["Product"].map(lambda p: prices[p] * 12 if p in prices else float("nan"))
+    return (out.sort_values(["Product", "DaysIdle", "SeatId"], ascending=[True, False, True])[RECLAIM_COLUMNS]
+            .reset_index(drop=True))
+
+
+def reclaim_list(tables: dict, quarter: Quarter, days: list[int]) -> pd.DataFrame:
+    """`reclaimable_seats` of the quarter, priced at what the quarter's seats cost (`seat_prices`)."""
+    seats, spend = in_quarter(tables["seats"], "Month", quarter), in_quarter(tables["spend"], "ChargePeriodStart", quarter)
+    return reclaimable_seats(tables["seat_users"], quarter, seat_prices(seats, spend), days)
+
+
+def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Quarter, prices: dict[str, float],
+                    days: list[int]) -> dict | None:
+    """Per product and in total, the seats reclaimable at each threshold and what they cost a year; None when
+    the quarter has no seat report with its users (the pack then names the file that would fill it)."""
+    inside = seat_users[quarter.contains(seat_users["ReportDate"])]
+    if inside.empty:
+        return None
+    latest = inside[inside["ReportDate"] == inside.groupby("Product")["ReportDate"].transform("max")]
+    products = []
+    for product, rows in latest.groupby("Product", sort=True):
+        mine = reclaim[reclaim["Product"] == product]
+        price = prices.get(product)
+        products.append({
+            "product": product, "report_date": rows["ReportDate"].max().date().isoformat(), "seats": len(rows),
+            "anonymised": bool(rows["Anonymised"].any()), "price_per_month": price,
+            "never_used": int(mine["NeverUsed"].sum()),
+            "by_days": {str(t): {"seats": int((mine["DaysIdle"] >= t).sum()),
+                                 "cost_per_year": None if price is None else float((mine["DaysIdle"] >= t).sum()
+                                                                                   * price * 12)}
+                        for t in days}})
+    total = {str(t): {"seats": sum(p["by_days"][str(t)]["seats"] for p in products),
+                      "cost_per_year": sum(p["by_days"][str(t)]["cost_per_year"] or 0.0 for p in products)}
+             for t in days}
+    return {"days": list(days), "products": products, "total": total,
+            "unpriced": [p["product"] for p in products if p["price_per_month"] is None]}
+
+
 # --- 3. Flexibility ----------------------------------------------------------------------------------
 
 def provider_shares(spend: pd.DataFrame) -> pd.Series:
@@ -319,7 +394,8 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
 
 
 def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_models: dict,
-                    currency: str, status: str, scenarios: dict | None = None) -> dict:
+                    currency: str, status: str, scenarios: dict | None = None,
+                    seat_rules: dict | None = None) -> dict:
     """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history."""
     spend = tables["spend"]
     # One headline per quarter from the first in the data: the history, this quarter and the previous one.
@@ -349,6 +425,17 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     # the same per business unit, for the business-unit views (README, "Role views"); null: not attributable
     by_unit = seat_utilisation(seats_q, spend_q, by_unit=True)
     metrics["seats_by_unit"] = None if by_unit is None else _records(by_unit)
+    # reclaimable seats, from the seat reports' users (README, "Reclaimable seats"); null: no such report this quarter
+    rules = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE} | (seat_rules or {})
+    prices, days = seat_prices(seats_q, spend_q), list(rules["reclaim_days"])
+    users = tables.get("seat_users")
+    summary = None if users is None else reclaim_summary(users, reclaim_list(tables, quarter, days), quarter, prices,
+                                                         days)
+    if summary is not None:  # a headline of the executive summary when a year of it is a material share of spend
+        saving = summary["total"][str(days[-1])]["cost_per_year"]
+        summary["headline_share"] = rules["headline_share"]
+        summary["material"] = bool(saving and current["spend"] and saving >= rules["headline_share"] * current["spend"] * 4)
+    metrics["reclaim"] = summary
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]
     metrics["modality"] = current["modality"]

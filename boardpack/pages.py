@@ -135,6 +135,8 @@ def headlines(m: dict, restatement: dict | None = None) -> list[str]:
     elif b and not m["token_spend"]:
         out.append(f"There was {NO_TOKENS}, against {fmt.money(b['previous_token_spend'], cur)} in {prev['quarter']}.")
     out.append(_rightsizing(m))
+    if (m.get("reclaim") or {}).get("material"):
+        out.append(reclaim_headline(m))
     out.append(f"{fmt.pct(m['unattributed_spend_share'])} of spend has no evidence of value "
                f"(no use case, or no outcome recorded this quarter).")
     concentration = f"{m['top_provider']} holds {fmt.pct(m['top_provider_share'])} (HHI {m['hhi']:,.0f})"
@@ -143,6 +145,19 @@ def headlines(m: dict, restatement: dict | None = None) -> list[str]:
     else:
         out.append(f"{fmt.pct(m['portable_spend_share'])} of spend could switch provider; {concentration}.")
     return out
+
+
+def reclaim_headline(m: dict) -> str:
+    """"7,054 seats unused for 90 days or more (6,753 Microsoft 365 Copilot, ...): $2.26M a year": the longest
+    threshold's seats, by product, and what they cost a year."""
+    r, cur = m["reclaim"], m["currency"]
+    longest = str(r["days"][-1])
+    total = r["total"][longest]
+    parts = ", ".join(f"{fmt.number(p['by_days'][longest]['seats'])} {p['product']}"
+                      for p in sorted(r["products"], key=lambda p: -p["by_days"][longest]["seats"])
+                      if p["by_days"][longest]["seats"])
+    return (f"{fmt.number(total['seats'])} seats unused for {longest} days or more ({parts}): "
+            f"{fmt.money(total['cost_per_year'], cur)} a year if taken back; the list is exports/reclaim.csv.")
 
 
 def _rightsizing(m: dict) -> str:
@@ -263,7 +278,28 @@ def workload_page(m: dict) -> HTML:
     seat_fig = chart(charts.seat_utilisation(m["seats"]), "Average licensed seats and active users per month.",
                      "Bars comparing licensed seats with active users for each seat product.") if m["seats"] else ""
     return _page("workload", m=m, figure=figure, retier=retier, seats=seats, seat_figure=seat_fig,
-                 why=m.get("no_basis") or {})
+                 reclaim=reclaim_table(m), why=m.get("no_basis") or {})
+
+
+def reclaim_table(m: dict) -> str:
+    """Per seat product: seats in its last report, how many nobody used for each threshold, the never used, and
+    a year's saving at the longest threshold (metrics.json `reclaim`)."""
+    r = m.get("reclaim")
+    if not r:
+        return ""
+    cur, days = m["currency"], [str(d) for d in r["days"]]
+    rows = [{"product": p["product"], "seats": p["seats"], "never_used": p["never_used"],
+             **{f"d{d}": p["by_days"][d]["seats"] for d in days},
+             "saving": p["by_days"][days[-1]]["cost_per_year"]} for p in r["products"]]
+    if len(rows) > 1:
+        rows.append({"product": "All seat products", "seats": sum(p["seats"] for p in r["products"]),
+                     "never_used": sum(p["never_used"] for p in r["products"]),
+                     **{f"d{d}": r["total"][d]["seats"] for d in days}, "saving": r["total"][days[-1]]["cost_per_year"]})
+    columns = {"product": ("Product", _text), "seats": ("Seats", fmt.number),
+               **{f"d{d}": (f"{d}+ days", fmt.number) for d in days},
+               "never_used": ("Never used", fmt.number),
+               "saving": (f"Cost a year, {days[-1]}+", lambda v: fmt.money(v, cur))}
+    return table(rows, columns, numeric=set(columns) - {"product"})
 
 
 def flexibility_page(m: dict) -> HTML:

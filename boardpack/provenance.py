@@ -39,13 +39,13 @@ def package_versions() -> dict[str, str]:
 
 
 def _inputs(tables: Tables) -> list[dict]:
-    """Every input file with its hash: the five table files, or every file of a raw folder."""
+    """Every input file with its hash: the table files, or every file of a raw folder."""
     if tables.files:
         return [{"table": p.parent.name, "file": p.name, "path": str(p.resolve()), "sha256": sha256(p),
                  "bytes": p.stat().st_size, "rows": None} for p in tables.files]
     return [{"table": name, "file": path.name, "path": str(path.resolve()), "sha256": sha256(path),
              "bytes": path.stat().st_size, "rows": int(tables.input_rows.get(name, len(tables[name])))}
-            for name, path in tables.sources.items()]
+            for name, path in tables.sources.items() if path.exists()]  # an optional table left out has none
 
 
 def collect(tables: Tables, contracts: dict, cfg: Config, parameters: dict) -> dict:

@@ -1,14 +1,17 @@
-"""A deterministic sample enterprise, "Northwind Group", as the five canonical tables.
+"""A deterministic sample enterprise, "Northwind Group", as the six canonical tables.
 
 The sample exercises every page of the pack: 7 quarters (2025-Q1..2026-Q3) of token, seat, GPU and
 platform spend over 8 business units and 22 use cases, with all four value quadrants, over-provisioned
 models, unattributed spend and the Jevons pattern (unit cost falls, usage and the bill rise).
-Token list prices come from the genai-prices catalog in force at each ChargePeriodStart.
+Token list prices come from the genai-prices catalog in force at each ChargePeriodStart. The seat reports
+of the last quarter (`seat_users`) list every seat holder at each month end, matching the seats table exactly.
 Same seed, same bytes: numpy's seeded generator, fixed rounding, sorted rows.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from datetime import timezone
 from pathlib import Path
@@ -189,8 +192,35 @@ OUTCOMES = {
 # ValueLow / ValueHigh as a share of ValueBase: the weaker the evidence, the wider the range.
 EVIDENCE_RANGE = {"measured": (0.90, 1.10), "estimated": (0.70, 1.35), "assumed": (0.50, 1.80)}
 
+# ---------------------------------------------------------------------------------------------
+# Seat reports (the `seat_users` table): every seat holder at each month end of the sample's last quarter, as the
+# Microsoft 365 Copilot usage report with concealed names and the GitHub Copilot seat list give them. Users are
+# simulated month by month from the first month, following the seats table, so that idle spells and assignment
+# days have a history behind them; only the last SEAT_REPORTS months are written.
+SEAT_REPORTS = 3
+# When each product's first seats were assigned (its general availability): the seats of the sample's first
+# month were assigned between then and that month's end. GitHub reports the day; Graph does not.
+SEATS_SINCE = {"Microsoft 365 Copilot": "2023-11-01", "GitHub Copilot Business": "2023-03-01"}
+# Active in a report: LastActivityDate > ReportDate - 30 days, i.e. ReportDate-29 .. ReportDate inclusive: the
+# rule of adapters/m365.py (`last > refresh - period days`) for the 30-day report period.
+ACTIVE_DAYS = 30
+NEVER_ACTIVE = 0.04  # seat holders who never use the product, whatever the month
+MONTHLY_NOISE = 0.35  # month-to-month swing of a user's engagement: who drops out of, or back into, activity
+ONBOARDING = 2.0  # engagement bonus in a seat's first month: new holders try the product, many then lapse
+IDLE_DAYS_BEYOND = 70.0  # the first month's idle users: mean days idle beyond the 30 (exponential)
+WEEKEND_WORK = 0.2  # share of weekend activity left on the weekend; the rest falls on the Friday (or Monday)
+FIRST_NAMES = ("aisha", "alex", "ana", "arjun", "ben", "carlos", "chen", "chloe", "daniel", "david", "elena", "emma",
+               "fatima", "felix", "grace", "hannah", "hiro", "ines", "ivan", "jack", "james", "jonas", "julia", "kai",
+               "karim", "laura", "lena", "leo", "li", "lucas", "maria", "mark", "mei", "mia", "nadia", "noah",
+               "olga", "omar", "paul", "priya", "rahul", "sara", "sofia", "sam", "tom", "wei", "yusuf", "zoe")
+LAST_NAMES = ("ahmed", "andersen", "becker", "berg", "costa", "dubois", "fischer", "garcia", "gupta", "hansen",
+              "ito", "jensen", "kim", "kowalski", "lee", "lopez", "martin", "meyer", "moreau", "murphy", "nguyen",
+              "novak", "okafor", "olsen", "patel", "petrov", "quinn", "raman", "rossi", "sato", "schmidt", "silva",
+              "singh", "smith", "tanaka", "torres", "vance", "wagner", "walsh", "wang", "weber", "wilson", "wong",
+              "yilmaz", "young", "zhang")
+
 # Independent random streams, so changing one part of the sample leaves the others' draws alone.
-STREAM = {"tokens": 1, "seats": 2, "outcomes": 3}
+STREAM = {"tokens": 1, "seats": 2, "outcomes": 3, "seat_users": 4}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,6 +418,108 @@ def _outcome_rows(rng: np.random.Generator, spend: pd.DataFrame, last_month: pd.
     return rows
 
 
+def _recent_activity(rng: np.random.Generator, engagement: np.ndarray, report: np.datetime64) -> np.ndarray:
+    """A last activity day inside the active window for every user: the keener, the nearer the report date."""
+    # Truncated geometric days before the report: a core of daily users (p near 0.9), a tail spread over the month.
+    p = 0.03 + 0.9 / (1 + np.exp(-2.5 * (engagement - 0.8)))
+    u = rng.random(len(engagement))
+    days = np.floor(np.log1p(-u * (1 - (1 - p) ** ACTIVE_DAYS)) / np.log1p(-p)).astype(int)
+    day = report - np.minimum(days, ACTIVE_DAYS - 1)
+    weekday = (day.astype(int) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    friday = day - np.where(weekday == 5, 1, np.where(weekday == 6, 2, 0))
+    monday = day + np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
+    moved = np.where(friday > report - ACTIVE_DAYS, friday, monday)  # Monday when the Friday left the window
+    return np.where(rng.random(len(engagement)) < WEEKEND_WORK, day, moved)
+
+
+def _bu_seat_users(rng: np.random.Generator, history: pd.DataFrame, since: str, reports: int) -> pd.DataFrame:
+    """One business unit's seat holders in its last `reports` month-end reports (Serial: joining order, stable),
+    as many as its LicensedSeats and as many active as its ActiveUsers; `history`: its seats rows by Month."""
+    nat = np.datetime64("NaT", "D")
+    first = np.datetime64((history.index[0] + pd.offsets.MonthEnd(0)).date(), "D")
+    n, start = int(history["LicensedSeats"].iloc[0]), np.datetime64(since, "D")
+    assigned = np.sort(start + np.floor(rng.random(n) * ((first - start).astype(int) + 1)).astype(int))
+    engagement, never = rng.normal(size=n), rng.random(n) < NEVER_ACTIVE
+    last, roster, frames, previous = np.full(n, nat), np.ones(n, bool), [], None
+    for i, month in enumerate(history.index):
+        report = np.datetime64((month + pd.offsets.MonthEnd(0)).date(), "D")
+        licensed, active_users = (int(history.loc[month, c]) for c in ("LicensedSeats", "ActiveUsers"))
+        change = licensed - int(roster.sum())
+        if change > 0:  # new seats, assigned since the last report
+            new = np.sort(previous + 1 + np.floor(rng.random(change) * (report - previous).astype(int)).astype(int))
+            assigned = np.concatenate([assigned, new])
+            engagement = np.concatenate([engagement, rng.normal(size=change)])
+            never = np.concatenate([never, rng.random(change) < NEVER_ACTIVE])
+            last, roster = np.concatenate([last, np.full(change, nat)]), np.concatenate([roster, np.ones(change, bool)])
+            n += change
+        elif change < 0:  # fewer seats: the longest idle are reclaimed (the never active first)
+            held = np.flatnonzero(roster)
+            idle = np.where(np.isnat(last), np.datetime64("1970-01-01", "D"), last)[held]
+            roster[held[np.lexsort((held, idle))[:-change]]] = False
+        # This month's actives: the most engaged after a monthly swing and the newly assigned trying it out; the
+        # never-active are never picked.
+        fresh = ONBOARDING * (assigned > (report - ACTIVE_DAYS if previous is None else previous))
+        score = np.where(roster & ~never, engagement + fresh + MONTHLY_NOISE * rng.normal(size=n), -np.inf)
+        if active_users > np.isfinite(score).sum():
+            raise ValueError(f"{active_users} active users but {np.isfinite(score).sum()} seats that can be active")
+        active = np.zeros(n, bool)
+        active[np.argsort(-score, kind="stable")[:active_users]] = True
+        last = np.where(active, np.maximum(_recent_activity(rng, engagement, report), assigned), last)
+        if previous is None:  # idle in the first month: last active 30+ days back, not before the assignment
+            room = (report - ACTIVE_DAYS - assigned).astype(int)
+            beyond = rng.exponential(IDLE_DAYS_BEYOND, n)
+            beyond = np.where(beyond > room, rng.random(n) * room, beyond).astype(int)
+            past = roster & ~active & ~never & (room >= 0)  # seats assigned in the last 30 days: no use yet
+            last = np.where(past, report - ACTIVE_DAYS - beyond, last)
+        previous = report
+        if i < len(history) - reports:
+            continue
+        # An idle user keeps an earlier month's last activity, which must fall before this window. It does
+        # from March to December; a February report's window reaches back into January.
+        if not np.array_equal((last > report - ACTIVE_DAYS)[roster], active[roster]):
+            raise ValueError(f"an earlier month's activity falls in the active window of the {report} report")
+        held = np.flatnonzero(roster)
+        frames.append(pd.DataFrame({"Serial": held, "ReportDate": pd.Timestamp(report),
+                                    "AssignedDate": assigned[held], "LastActivityDate": last[held]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _logins(rng: np.random.Generator, count: int, taken: set[str]) -> list[str]:
+    """Plausible GitHub logins, unique in the organisation (a number added on a clash); `taken` is updated."""
+    first, last = rng.integers(len(FIRST_NAMES), size=count), rng.integers(len(LAST_NAMES), size=count)
+    style, number = rng.integers(5, size=count), rng.integers(2, 100, size=count)
+    logins = []
+    for i, j, s, k in zip(first, last, style, number):
+        given, family, k = FIRST_NAMES[i], LAST_NAMES[j], int(k)
+        login = base = (f"{given}{family}", f"{given}-{family}", f"{given[0]}{family}", f"{given}{family[0]}{k}",
+                        f"{family}-{given}")[s]
+        while login in taken:
+            login, k = f"{base}{k}", k + 1
+        taken.add(login)
+        logins.append(login)
+    return logins
+
+
+def _seat_user_rows(rng: np.random.Generator, seats: list[dict]) -> pd.DataFrame:
+    """The last SEAT_REPORTS months' seat reports: one row per seat holder per month-end report."""
+    counts = pd.DataFrame(seats).set_index(["Product", "BusinessUnit", "Month"]).sort_index()
+    frames = []
+    for provider, product, *_, weights in SEAT_PRODUCTS:
+        github, taken = provider == "GitHub", set()
+        for bu in sorted(weights):
+            users = _bu_seat_users(rng, counts.loc[(product, bu)], SEATS_SINCE[product], SEAT_REPORTS)
+            serials = np.unique(users["Serial"])
+            if github:  # the seat list names the user, and says when the seat was assigned
+                ids = dict(zip(serials, ("user:" + login for login in _logins(rng, len(serials), taken))))
+            else:  # concealed names: the report shows a hash of the user principal name (md5 of a stable one here)
+                ids = {k: hashlib.md5(f"{_slug(bu)}.{k:05d}@northwind-group.example".encode()).hexdigest()
+                       for k in serials}
+                users["AssignedDate"] = pd.NaT
+            frames.append(users.assign(ProviderName=provider, Product=product, SeatId=users["Serial"].map(ids),
+                                       Anonymised=not github, BusinessUnit=bu))
+    return pd.concat(frames, ignore_index=True)[list(COLUMNS["seat_users"])]
+
+
 def _use_case_rows() -> list[dict]:
     cols = list(COLUMNS["use_cases"])
     return [dict(zip(cols, uc)) for uc in USE_CASES]
@@ -409,21 +541,25 @@ def _fmt(value) -> str:
 
 
 def _write(rows: list[dict] | pd.DataFrame, table: str, path: Path, sort_by: list[str]) -> Path:
-    """Write one canonical table as CSV: schema columns in order, sorted rows, fixed text forms."""
+    """Write one canonical table as CSV (gzip for .gz): schema columns in order, sorted rows, fixed text forms."""
     frame = pd.DataFrame(rows, columns=list(COLUMNS[table])) if isinstance(rows, list) else rows
     frame = frame.sort_values(sort_by, kind="mergesort").reset_index(drop=True)
     for col, kind in COLUMNS[table].items():
         if kind == "datetime":
             fmt = "%Y-%m-%dT%H:%M:%SZ" if table == "spend" else "%Y-%m-%d"
-            frame[col] = [ts.strftime(fmt) for ts in frame[col]]
+            frame[col] = ["" if pd.isna(ts) else ts.strftime(fmt) for ts in frame[col]]
         else:
             frame[col] = [_fmt(v) for v in frame[col]]
+    if path.name.endswith(".gz"):  # mtime 0 and no file name in the header: the same rows give the same bytes
+        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+            gz.write(frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        return path
     frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
     return path
 
 
 def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last_month: str = "2026-09") -> dict[str, Path]:
-    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models) into out_dir."""
+    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models, seat_users) into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     months = months_between(first_month, last_month)
@@ -451,4 +587,7 @@ def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last
         "outcomes": _write(outcomes, "outcomes", out_dir / "outcomes.csv", ["UseCaseId", "Month", "OutcomeType"]),
         "use_cases": _write(_use_case_rows(), "use_cases", out_dir / "use_cases.csv", ["UseCaseId"]),
         "models": _write(models, "models", out_dir / "models.csv", ["Model"]),
+        # A user's reports on consecutive lines: gzip then stores each id once, half the size of report order.
+        "seat_users": _write(_seat_user_rows(stream("seat_users"), seats), "seat_users",
+                             out_dir / "seat_users.csv.gz", ["Product", "BusinessUnit", "SeatId", "ReportDate"]),
     }

@@ -1,11 +1,13 @@
-"""The five canonical tables: their columns, types and allowed values.
+"""The canonical tables: their columns, types and allowed values.
 
 This is the one place that names columns. Adapters emit these, contracts check them, metrics read them.
 """
 
 from __future__ import annotations
 
-TABLES = ("spend", "seats", "outcomes", "use_cases", "models")
+TABLES = ("spend", "seats", "outcomes", "use_cases", "models", "seat_users")
+# Tables a data folder may leave out: the pack then says which file would fill what they feed.
+OPTIONAL_TABLES = ("seat_users",)
 
 # FOCUS 1.2 columns the pack relies on, then the boardpack `x_` extensions.
 SPEND_COLUMNS = {
@@ -88,19 +90,47 @@ MODELS_COLUMNS = {
     "PriceSource": "string",
 }
 
+# One row per seat per seat report (snapshot): who holds a licence and when they last used it. The seat
+# reports' own users, from Microsoft 365 Copilot usage reports (Graph or admin center) and GitHub Copilot seat
+# lists; what reclaimable seats, the adoption funnel and value per seat are computed from (docs/metrics.md).
+SEAT_USERS_COLUMNS = {
+    "ProviderName": "string",
+    "Product": "string",  # equals Product of the seats table (Microsoft 365 Copilot, GitHub Copilot Business, ...)
+    "SeatId": "string",  # the id the report gives: user principal name or its hash (lower case), GitHub user:<login>
+    "Anonymised": "boolean",  # true when SeatId is the hash that a report with concealed user names shows
+    "BusinessUnit": "string",
+    "ReportDate": "datetime",  # the day the report describes (Graph Report Refresh Date; GitHub fetch day)
+    "AssignedDate": "datetime",  # when the seat was assigned, where the report says (GitHub created_at); else empty
+    "LastActivityDate": "datetime",  # the user's last activity with the product; empty: none recorded
+}
+
 COLUMNS = {
     "spend": SPEND_COLUMNS,
     "seats": SEATS_COLUMNS,
     "outcomes": OUTCOMES_COLUMNS,
     "use_cases": USE_CASES_COLUMNS,
     "models": MODELS_COLUMNS,
+    "seat_users": SEAT_USERS_COLUMNS,
 }
+
+# The pandas type of each kind of column, for a table with no rows: its columns keep the types the contracts check.
+EMPTY_DTYPES = {"string": "str", "number": "float64", "datetime": "datetime64[us]", "boolean": "bool"}
+
+
+def empty_table(columns: dict[str, str]):
+    """A frame with no rows and every column of `columns`, typed."""
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype=EMPTY_DTYPES[t]) for c, t in columns.items()})
+
 
 # Allowed values, shared by contracts, the sample generator and the metrics.
 TIERS = ("light", "standard", "frontier")  # ascending capability (and price)
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 EVIDENCE = ("measured", "estimated", "assumed")
 STAGES = ("pilot", "production", "retired")
+RECLAIM_DAYS = (30, 60, 90)  # days without use that make a seat reclaimable, by default ([seats] reclaim_days)
+RECLAIM_HEADLINE_SHARE = 0.01  # a year's saving at which reclaimable seats head the summary ([seats] headline_share)
 SPEND_MODALITIES = ("api_tokens", "seat_licence", "self_hosted", "platform")
 TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")

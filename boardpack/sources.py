@@ -26,7 +26,7 @@ import pandas as pd
 from . import ai_catalog, ledger, prices, sniff
 from .adapters import SOURCES, Settings, SourceData, empty_usage
 from .exceptions import ContractError, InputError
-from .schema import COLUMNS, TIERS
+from .schema import COLUMNS, TIERS, empty_table
 
 REFERENCE = "reference"
 # When a provider appears in several sources and the configuration names none: billing exports first.
@@ -450,6 +450,7 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "outcomes": _concat([r.outcomes for r in results.values()], "outcomes"),
         "use_cases": _concat([r.use_cases for r in results.values()], "use_cases"),
         "models": models,
+        "seat_users": _concat([r.seat_users for r in results.values()], "seat_users"),
     }
     fixes = Counter({"models: vendor model id renamed to the tier map's name": renamed} if renamed else {})
     if renamed_providers:
@@ -491,6 +492,5 @@ def _dropped_hint(results: dict[str, SourceData]) -> str:
 def _concat(frames: list, table: str) -> pd.DataFrame:
     frames = [f for f in frames if f is not None and len(f)]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=float if t == "number" else "datetime64[us]" if t == "datetime" else "str")
-                             for c, t in COLUMNS[table].items()})
+        return empty_table(COLUMNS[table])
     return pd.concat([f[list(COLUMNS[table])] for f in frames], ignore_index=True)

@@ -22,7 +22,7 @@ from .quality import render_quality
 from .quarters import Quarter, latest_complete_quarter, quarters_in
 from .schema import TABLES
 
-TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month"}
+TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate"}
 
 
 def write_json(obj, path: Path) -> Path:
@@ -145,9 +145,13 @@ def compute(output_dir: str | Path, config: str | Path | None) -> dict:
     validation = json.loads((out / "validation.json").read_text(encoding="utf-8"))
     tables = read_tables(out)
     reference = _reference_models(cfg, tables["models"])
-    result = metrics.quarter_metrics(tables, Quarter.parse(validation["quarter"]), cfg.targets, reference,
-                                     cfg.currency, validation["status"], cfg.scenarios)
+    quarter = Quarter.parse(validation["quarter"])
+    result = metrics.quarter_metrics(tables, quarter, cfg.targets, reference, cfg.currency, validation["status"],
+                                     cfg.scenarios, cfg.seats)
     write_json(result, out / "metrics.json")
+    if result["reclaim"] is not None:  # the list for IT: tables/reclaim.parquet, and so reclaim.csv in exports/
+        metrics.reclaim_list(tables, quarter, cfg.seats["reclaim_days"]).to_parquet(out / "tables" / "reclaim.parquet",
+                                                                                    index=False)
     return result
 
 

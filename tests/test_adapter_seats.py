@@ -12,7 +12,7 @@ import pytest
 
 from boardpack.adapters import SOURCE_COLUMNS, USAGE_COLUMNS, Settings, github, m365
 from boardpack.exceptions import InputError
-from boardpack.schema import SEATS_COLUMNS, SPEND_COLUMNS
+from boardpack.schema import SEAT_USERS_COLUMNS, SEATS_COLUMNS, SPEND_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 M365, GITHUB = FIXTURES / "m365_copilot", FIXTURES / "github_copilot"
@@ -308,3 +308,194 @@ def test_github_user_key_first_then_team_then_the_organization_the_file_names(tm
                           "github_copilot.user:c,,Office of the CTO")
     data = github.read(tmp_path, Settings(attribution=mapping))
     assert seats_of(data.seats, JUL) == {"EMEA": (1, 1), "Engineering": (1, 1), "Office of the CTO": (1, 0)}
+
+
+# --- seat_users: one row per seat counted -------------------------------------------------------------------
+
+def in_order(rows) -> list[tuple]:
+    """Rows sorted whatever their None values (the adapters' row order is not part of the table)."""
+    return sorted(rows, key=lambda r: tuple(str(v) for v in r))
+
+
+def users_of(users: pd.DataFrame) -> list[tuple]:
+    """seat_users rows as sorted tuples, dates as YYYY-MM-DD text and empty as None."""
+    day = lambda t: None if pd.isna(t) else f"{t:%Y-%m-%d}"  # noqa: E731
+    return in_order((p, prod, sid, anon, bu, day(rd), day(ad), day(la)) for p, prod, sid, anon, bu, rd, ad, la
+                    in users[list(SEAT_USERS_COLUMNS)].itertuples(index=False))
+
+
+def per_month_unit(frame: pd.DataFrame, month: str, count) -> dict:
+    """(month, product, business unit or '-') -> seats, from seats (LicensedSeats) or seat_users (rows)."""
+    keys = [frame[month].dt.to_period("M").dt.to_timestamp(), frame["Product"], frame["BusinessUnit"].fillna("-")]
+    return {k: float(v) for k, v in (frame.groupby(keys)[count].sum() if count else frame.groupby(keys).size()).items()}
+
+
+def assert_seat_users_typed(users: pd.DataFrame):
+    assert list(users.columns) == list(SEAT_USERS_COLUMNS)
+    for column in ("ReportDate", "AssignedDate", "LastActivityDate"):
+        assert users[column].dtype == "datetime64[us]"
+        assert (users[column].dropna() == users[column].dropna().dt.normalize()).all()  # days
+    assert users["Anonymised"].dtype == bool and all(type(v) is bool for v in users["Anonymised"].tolist())
+    for column in ("ProviderName", "Product", "SeatId", "BusinessUnit"):
+        assert all(v is None or type(v) is str for v in users[column].tolist())
+
+
+MS, M365_PRODUCT = "Microsoft", "Microsoft 365 Copilot"
+
+
+def test_m365_seat_users_are_the_users_of_the_reports_kept(ms):
+    # Worked from the fixture files: June is graph_v1_2026-06.csv (the weekly 06-23 report is superseded), July
+    # graph_v2_2026-07.csv (concealed names, Department column; 2026-07-31T00:00:00Z read as its day), August the
+    # admin export dated by its name, September graph_v1_2026-09.csv (UPNs lower-cased, one upper-case hash).
+    # The report has no assignment date: AssignedDate is always empty.
+    def row(sid, anon, bu, report, last):
+        return MS, M365_PRODUCT, sid, anon, bu, report, None, last
+
+    assert_seat_users_typed(ms.seat_users)
+    assert users_of(ms.seat_users) == in_order([
+        row("ada@contoso.com", False, None, "2026-06-30", "2026-06-29"),
+        row("bob@contoso.com", False, None, "2026-06-30", "2026-05-15"),
+        row("cy@contoso.com", False, None, "2026-06-30", None),
+        row("dee@contoso.com", False, None, "2026-06-30", "2026-05-31"),
+        row("eve@contoso.com", False, None, "2026-06-30", "2026-06-01"),
+        row("5f4dcc3b5aa765d61d8327deb882cf99", True, "Sales", "2026-07-31", "2026-07-30"),
+        row("6cb75f652a9b52798eb6cf2201057c73", True, "Sales", "2026-07-31", "2026-07-03"),
+        row("34cc93ece0ba9e3f6f235d4af979b16c", True, "Engineering", "2026-07-31", "2026-07-04"),
+        row("218dd27aebeccecae69ad8408d9a36bf", True, "Engineering", "2026-07-31", None),
+        row("b25ef06be3b6948c0bc431da46c2c738", True, None, "2026-07-31", "2026-07-31"),
+        row("ada@contoso.com", False, None, "2026-08-31", "2026-08-20"),
+        row("bob@contoso.com", False, None, "2026-08-31", "2026-08-02"),
+        row("cy@contoso.com", False, None, "2026-08-31", "2026-07-15"),
+        row("ada@sales.contoso.com", False, None, "2026-09-30", "2026-09-28"),
+        row("bob@sales.contoso.com", False, None, "2026-09-30", "2026-08-15"),
+        row("cy@contoso.com", False, None, "2026-09-30", "2026-09-10"),
+        row("8f14e45fceea167a5a36dedd4bea2543", True, None, "2026-09-30", "2026-09-02"),
+    ])
+
+
+def test_m365_seat_users_agree_with_the_seats_per_month_and_business_unit(ms, tmp_path):
+    assert per_month_unit(ms.seat_users, "ReportDate", None) == per_month_unit(ms.seats, "Month", "LicensedSeats")
+    mapping = attribution(tmp_path, "m365_copilot.user:*@sales.contoso.com,,Sales",
+                          "m365_copilot.user:8f14e45fceea167a5a36dedd4bea2543,,Engineering",
+                          "m365_copilot.user:b25ef06be3b6948c0bc431da46c2c738,,Finance")
+    data = m365.read(M365, Settings(attribution=mapping))
+    assert per_month_unit(data.seat_users, "ReportDate", None) == per_month_unit(data.seats, "Month", "LicensedSeats")
+    sep = data.seat_users[data.seat_users["ReportDate"] == pd.Timestamp("2026-09-30")]
+    assert dict(zip(sep["SeatId"], sep["BusinessUnit"])) == {
+        "ada@sales.contoso.com": "Sales", "bob@sales.contoso.com": "Sales", "cy@contoso.com": None,
+        "8f14e45fceea167a5a36dedd4bea2543": "Engineering"}
+
+
+def test_m365_seat_users_anonymised_means_32_hex_digits_in_place_of_the_principal_name(tmp_path):
+    # Graph v1 column shape (as graph_v1_2026-09.csv) with concealed names: the hash replaces the UPN, and
+    # Display Name is a hash too. Only a value of exactly 32 hex digits (so no "@") counts as the concealed hash.
+    header = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Copilot Chat Last Activity Date,"
+              "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity "
+              "Date,PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,OneNote Copilot Last "
+              "Activity Date,Loop Copilot Last Activity Date,Report Period")
+    rows = ["2026-10-31,C4CA4238A0B923820DCC509A6F75849B,8f8a8d8f8a8b8c8d8e8f808182838485,2026-10-30,2026-10-30"
+            ",,,,,,,,30",
+            "2026-10-31,0123456789abcdef0123456789abcdef@contoso.com,Hex Local,,,,,,,,,,30",  # has an "@": a UPN
+            "2026-10-31,0123456789abcdef0123456789abcde,x,2026-09-01,,,,,,,,,30",  # 31 hex digits: not the hash
+            "2026-10-31,zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz,y,,,,,,,,,,30"]  # 32 characters, not hex
+    folder = tmp_path / "m365_copilot"
+    folder.mkdir()
+    (folder / "concealed_2026-10.csv").write_text("\n".join([header, *rows]) + "\n")
+    mapping = attribution(tmp_path, "m365_copilot.user:c4ca4238a0b923820dcc509a6f75849b,,Finance")
+    data = m365.read(folder, Settings(attribution=mapping))
+    assert_seat_users_typed(data.seat_users)
+    def row(sid, anon, bu, last):
+        return MS, M365_PRODUCT, sid, anon, bu, "2026-10-31", None, last
+
+    assert users_of(data.seat_users) == in_order([
+        row("c4ca4238a0b923820dcc509a6f75849b", True, "Finance", "2026-10-30"),
+        row("0123456789abcdef0123456789abcdef@contoso.com", False, None, None),
+        row("0123456789abcdef0123456789abcde", False, None, "2026-09-01"),
+        row("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", False, None, None),
+    ])
+    assert seats_of(data.seats, pd.Timestamp("2026-10-01")) == {"Finance": (1, 1), None: (3, 0)}
+
+
+def test_m365_no_users_no_seat_users(tmp_path):
+    (tmp_path / "r.csv").write_text("Report Refresh Date,User Principal Name,Last Activity Date,Report Period\n")
+    data = m365.read(tmp_path, Settings())
+    assert data.seat_users.empty and list(data.seat_users.columns) == list(SEAT_USERS_COLUMNS)
+
+
+GH, BUSINESS, ENTERPRISE = "GitHub", "GitHub Copilot Business", "GitHub Copilot Enterprise"
+
+
+def test_github_seat_users_are_the_seats_of_the_snapshots_kept(gh):
+    # Worked from the fixture files, times in UTC: octocat's created_at 2025-01-10T12:00-06:00 is 18:00Z, the same
+    # day; its 2026-07-30T10:00-06:00 and 2026-09-29T10:00-06:00 activity stay on those days. July: the file name's
+    # day; August: fetched_at 2026-08-31T23:59Z; September: the file name's day. June has only a billing summary,
+    # so no seat list and no rows; the user, team and organization of id 1 are three seats, by kind and name.
+    def row(product, sid, bu, report, assigned, last):
+        return GH, product, sid, False, bu, report, assigned, last
+
+    assert_seat_users_typed(gh.seat_users)
+    assert users_of(gh.seat_users) == in_order([
+        row(BUSINESS, "user:octocat", "Platform", "2026-07-31", "2025-01-10", "2026-07-30"),
+        row(BUSINESS, "user:hubot", "Platform", "2026-07-31", "2025-03-01", "2026-07-01"),
+        row(BUSINESS, "user:mona", None, "2026-07-31", "2026-06-20", None),
+        row(ENTERPRISE, "user:lisa", "Data Science", "2026-07-31", "2025-11-11", "2026-07-02"),
+        row(BUSINESS, "user:octocat", None, "2026-08-31", "2025-01-10", "2026-08-15"),
+        row(BUSINESS, "user:hubot", None, "2026-08-31", "2025-03-01", "2026-07-20"),  # plan "unknown": Business
+        row(BUSINESS, "user:octocat", "Platform", "2026-09-30", "2025-01-10", "2026-09-29"),
+        row(BUSINESS, "team:ml-platform", "ML Platform", "2026-09-30", "2026-02-01", "2026-09-15"),
+        row(BUSINESS, "org:contoso-research", None, "2026-09-30", "2026-03-01", None),
+        row(BUSINESS, "user:mona", None, "2026-09-30", "2026-06-20", "2026-08-01"),
+    ])
+
+
+def test_github_seat_users_agree_with_the_seats_of_months_with_a_seat_list(gh, tmp_path):
+    seats = per_month_unit(gh.seats, "Month", "LicensedSeats")
+    assert seats.pop((JUN, BUSINESS, "-")) == 10  # the billing summary's month: no seat list, no seat_users
+    assert per_month_unit(gh.seat_users, "ReportDate", None) == seats
+    mapping = attribution(tmp_path, "github_copilot.user:mona,,Finance", "github_copilot.team:platform,,Engineering",
+                          "github_copilot.org:contoso-research,,Research")
+    data = github.read(GITHUB, Settings(attribution=mapping))
+    seats = per_month_unit(data.seats, "Month", "LicensedSeats")
+    del seats[(JUN, BUSINESS, "-")]
+    assert per_month_unit(data.seat_users, "ReportDate", None) == seats
+    sep = data.seat_users[data.seat_users["ReportDate"] == pd.Timestamp("2026-09-30")]
+    assert dict(zip(sep["SeatId"], sep["BusinessUnit"])) == {
+        "user:octocat": "Engineering", "team:ml-platform": "ML Platform", "org:contoso-research": "Research",
+        "user:mona": "Finance"}
+
+
+def test_github_seat_users_report_day_and_utc_days(tmp_path):
+    # July: a month alone in the file name -> its last day. August: two pages of one snapshot day (a date-only
+    # fetched_at, meaning the end of 08-14, and 08-15T10:00Z) -> one report, dated by its latest page, 08-15.
+    # created_at 2025-12-31T20:00-06:00 is 2026-01-01 in UTC; an assignee without a login is known by its id.
+    write_json(tmp_path, "seats_2026-07.json", {"seats": [
+        seat("a", "2026-07-30T23:30:00-02:00", created_at="2025-12-31T20:00:00-06:00")]})
+    write_json(tmp_path, "seats_aug.json", [
+        {"fetched_at": "2026-08-14", "seats": [seat("B", "2026-08-14T08:00:00Z")]},
+        {"fetched_at": "2026-08-15T10:00:00Z", "seats": [{"assignee": {"id": 77, "type": "User"},
+                                                          "last_activity_at": None, "plan_type": "enterprise"}]}])
+    data = github.read(tmp_path, Settings())
+    assert_seat_users_typed(data.seat_users)
+    assert users_of(data.seat_users) == in_order([
+        (GH, BUSINESS, "user:a", False, None, "2026-07-31", "2026-01-01", "2026-07-31"),  # 07-30 23:30-02:00 = 07-31Z
+        (GH, BUSINESS, "user:b", False, None, "2026-08-15", None, "2026-08-14"),
+        (GH, ENTERPRISE, "user:#77", False, None, "2026-08-15", None, None),
+    ])
+
+
+def test_github_seat_users_of_a_superseded_snapshot_or_a_duplicate_page_are_not_listed(tmp_path):
+    write_json(tmp_path, "seats_2026-07-15.json", {"seats": [seat("a", "2026-07-10T00:00:00Z"), seat("z", None)]})
+    write_json(tmp_path, "seats_2026-07-31.json", [{"seats": [seat("a", "2026-07-10T00:00:00Z"), seat("b", None)]},
+                                                   {"seats": [seat("b", None)]}])
+    data = github.read(tmp_path, Settings())
+    assert users_of(data.seat_users) == in_order([
+        (GH, BUSINESS, "user:a", False, None, "2026-07-31", None, "2026-07-10"),
+        (GH, BUSINESS, "user:b", False, None, "2026-07-31", None, None)])
+    assert seats_of(data.seats, JUL) == {None: (2, 1)}
+
+
+def test_github_billing_alone_gives_no_seat_users(tmp_path):
+    shutil.copy(GITHUB / "billing_2026-06.json", tmp_path)
+    data = github.read(tmp_path, Settings())
+    assert seats_of(data.seats, JUN) == {None: (10, 7)}
+    assert data.seat_users.empty and list(data.seat_users.columns) == list(SEAT_USERS_COLUMNS)

@@ -121,6 +121,10 @@ def test_every_problem_is_reported_at_once(tmp_path):
     ("[engine]\nexpensive_check_rows = -1\n", "[engine] expensive_check_rows", ">= 0"),
     ("[engine]\nspark_conf = 3\n", "[engine] spark_conf", "table"),
     ('[sources]\nseat_prices = { "Copilot" = -30 }\n', "[sources] seat_prices.Copilot", ">= 0"),
+    ("[seats]\nreclaim_days = [90, 30]\n", "[seats] reclaim_days", "ascending"),
+    ("[seats]\nreclaim_days = [0, 30]\n", "[seats] reclaim_days", "each >= 1"),
+    ("[seats]\nreclaim_days = 90\n", "[seats] reclaim_days", "list"),
+    ("[seats]\nheadline_share = 0\n", "[seats] headline_share", "(0, 1]"),
     ("targets = 3\n", "targets", "table"),
 ])
 def test_values_out_of_bounds_are_refused(tmp_path, text, where, rule):
@@ -131,6 +135,7 @@ def test_values_out_of_bounds_are_refused(tmp_path, text, where, rule):
 @pytest.mark.parametrize("text", [
     "[targets]\nworkload_fit = 1.0\nportable_spend_share = 0.01\nvalue_multiple = 0.5\n",
     "[scenarios.free]\nprice_change = -1\n",  # free tokens: zero spend, never negative
+    "[seats]\nreclaim_days = [1]\nheadline_share = 1\n",
     "[scenarios.s]\nusage_growth = -0.99\nretiering_adopted = 0\nidle_seats_reallocated = 1\n",
 ])
 def test_values_on_the_bounds_are_accepted(tmp_path, text):

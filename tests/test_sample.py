@@ -5,6 +5,7 @@ Metrics are recomputed here straight from the docs/metrics.md definitions, indep
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import datetime, timezone
@@ -20,6 +21,13 @@ from boardpack.schema import COLUMNS, EVIDENCE, SPEND_MODALITIES, STAGES, TABLES
 
 QUARTERS = ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
 TARGET_MULTIPLE = 3.0
+FILES = {**{name: f"{name}.csv" for name in TABLES}, "seat_users": "seat_users.csv.gz"}  # each table's file
+REPORTS = ["2026-07-31", "2026-08-31", "2026-09-30"]  # the seat reports: 2026-Q3's month ends
+
+
+def _text(path: Path) -> bytes:
+    """A table file's CSV bytes, decompressed for .gz."""
+    return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
 
 
 def _quarter(dates: pd.Series) -> pd.Series:
@@ -36,8 +44,8 @@ def out_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def t(out_dir):
-    """The five tables as strings (empty string = null), plus numeric views and a quarter column."""
-    tables = {name: pd.read_csv(out_dir / f"{name}.csv", dtype=str, keep_default_na=False) for name in TABLES}
+    """The tables as strings (empty string = null), plus numeric views and a quarter column."""
+    tables = {name: pd.read_csv(out_dir / FILES[name], dtype=str, keep_default_na=False) for name in TABLES}
     for name in TABLES:
         for col, kind in COLUMNS[name].items():
             if kind == "number":
@@ -97,8 +105,15 @@ def quadrants(t, quarter: str) -> pd.Series:
 # --- files -------------------------------------------------------------------------------------------
 def test_generation_is_byte_for_byte_deterministic(tmp_path, out_dir):
     first, second = sample.generate(tmp_path / "a"), sample.generate(tmp_path / "b")
+    assert {name: path.name for name, path in first.items()} == FILES
     for name in TABLES:
-        assert first[name].read_bytes() == second[name].read_bytes() == (out_dir / f"{name}.csv").read_bytes()
+        assert first[name].read_bytes() == second[name].read_bytes() == (out_dir / FILES[name]).read_bytes()
+
+
+def test_gzip_header_has_no_time_and_no_name(out_dir):
+    """Same rows, same bytes: a gzip header would otherwise carry the time of writing and the file's name."""
+    head = (out_dir / FILES["seat_users"]).read_bytes()[:10]
+    assert head[:3] == b"\x1f\x8b\x08" and head[3] == 0 and head[4:8] == b"\0\0\0\0"  # flags: no FNAME; mtime 0
 
 
 def test_another_seed_gives_other_numbers(tmp_path, out_dir):
@@ -108,7 +123,7 @@ def test_another_seed_gives_other_numbers(tmp_path, out_dir):
 
 @pytest.mark.parametrize("name", TABLES)
 def test_csv_has_schema_columns_utf8_and_lf(out_dir, name):
-    raw = (out_dir / f"{name}.csv").read_bytes()
+    raw = _text(out_dir / FILES[name])
     raw.decode("utf-8")
     assert b"\r" not in raw and raw.endswith(b"\n")
     assert raw.split(b"\n", 1)[0].decode() == ",".join(COLUMNS[name])
@@ -265,6 +280,106 @@ def test_self_hosted_gpu_line(t):
     assert gpu["x_Model"].isin(open_models).all()
 
 
+# --- seat reports (seat_users) -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def su(t):
+    """seat_users with a Month (the seats table's key), a flag for active and the days since last activity."""
+    su = t["seat_users"].copy()
+    su["Month"] = su["ReportDate"].str[:8] + "01"
+    last, report = pd.to_datetime(su["LastActivityDate"].replace("", None)), pd.to_datetime(su["ReportDate"])
+    su["idle_days"] = (report - last).dt.days  # NaN: never active
+    # active as adapters/m365.py counts it: last > report - 30 days, i.e. ReportDate-29 .. ReportDate
+    su["active"] = last > report - pd.Timedelta(days=30)
+    return su
+
+
+def test_seat_users_are_month_end_reports_of_the_last_quarter(su):
+    assert sorted(su["ReportDate"].unique()) == REPORTS
+    date = r"^\d{4}-\d{2}-\d{2}$"
+    assert su["LastActivityDate"].str.match(date + "|^$").all() and su["AssignedDate"].str.match(date + "|^$").all()
+    assert (su["LastActivityDate"].replace("", "0000") <= su["ReportDate"]).all()
+    assert set(su["Anonymised"]) == {"true", "false"}
+    assert not su.duplicated(["Product", "ReportDate", "SeatId"]).any()
+
+
+def test_seat_users_count_exactly_the_seats_table(t, su):
+    """Per report month, product and business unit: rows = LicensedSeats, active rows = ActiveUsers."""
+    counts = su.groupby(["ProviderName", "Product", "Month", "BusinessUnit"]).agg(
+        rows=("SeatId", "size"), active=("active", "sum")).reset_index()
+    seats = t["seats"][t["seats"]["Month"].isin(counts["Month"])]
+    joined = seats.merge(counts, on=["ProviderName", "Product", "Month", "BusinessUnit"], how="outer",
+                         validate="one_to_one", indicator=True)
+    assert (joined["_merge"] == "both").all() and len(joined) == 3 * 11  # 3 months x (8 + 3) business units
+    assert (joined["rows"] == joined["LicensedSeats"]).all() and (joined["active"] == joined["ActiveUsers"]).all()
+    total = su.groupby(["Product", "ReportDate"]).size()
+    assert list(total["Microsoft 365 Copilot"]) == [30_800, 31_400, 32_000]
+    assert list(total["GitHub Copilot Business"]) == [2_500, 2_500, 2_600]
+
+
+@pytest.mark.parametrize("product, newcomers", [("Microsoft 365 Copilot", [600, 600]),
+                                                ("GitHub Copilot Business", [0, 100])])
+def test_seat_users_keep_their_ids_and_business_unit_across_reports(su, product, newcomers):
+    rows = su[su["Product"] == product]
+    jul, aug, sep = (set(rows.loc[rows["ReportDate"] == r, "SeatId"]) for r in REPORTS)
+    assert jul <= aug <= sep  # seats only grow in 2026-Q3: every holder stays
+    assert [len(aug - jul), len(sep - aug)] == newcomers  # newcomers first appear later: tenure starts there
+    assert (rows.groupby("SeatId")["BusinessUnit"].nunique() == 1).all()
+
+
+def test_last_activity_never_moves_back_and_idle_users_keep_theirs(su):
+    rows = su.sort_values("ReportDate", kind="stable")
+    last, before = rows["LastActivityDate"], rows.groupby(["Product", "SeatId"])["LastActivityDate"].shift()
+    used = before.notna() & (before != "")  # a last activity in the user's previous report
+    assert (last[used] >= before[used]).all()
+    idle_after_use = used & ~rows["active"]
+    assert idle_after_use.sum() > 1_000 and (last[idle_after_use] == before[idle_after_use]).all()
+
+
+def test_idle_spells_are_skewed_and_never_active_is_a_few_percent(su):
+    last = su[su["ReportDate"] == "2026-09-30"]
+    for product, rows in last.groupby("Product"):
+        never = (rows["LastActivityDate"] == "").mean()
+        assert 0.02 <= never <= 0.08, (product, never)
+        idle = rows["idle_days"]
+        spells = [idle.between(30, 59).sum(), idle.between(60, 89).sum(), (idle >= 90).sum()]
+        assert min(spells) > 0.01 * len(rows), (product, spells)
+        # a core of daily users (last active on the report day or the day before) and a tail over the month
+        assert (idle <= 1).sum() > 0.3 * rows["active"].sum() and idle.between(14, 29).sum() > 0, product
+
+
+def test_m365_seat_ids_are_the_anonymised_hash(su):
+    m365 = su[su["Product"] == "Microsoft 365 Copilot"]
+    assert m365["SeatId"].str.fullmatch(r"[0-9a-f]{32}").all()
+    assert (m365["Anonymised"] == "true").all() and (m365["AssignedDate"] == "").all()
+    assert (m365["ProviderName"] == "Microsoft").all()
+
+
+def test_github_seats_name_the_user_and_their_assignment(su):
+    gh = su[su["Product"] == "GitHub Copilot Business"]
+    assert gh["SeatId"].str.fullmatch(r"user:[a-z0-9]+(-[a-z0-9]+)*").all()
+    assert (gh["Anonymised"] == "false").all() and (gh["ProviderName"] == "GitHub").all()
+    assert (gh["AssignedDate"] != "").all() and (gh.groupby("SeatId")["AssignedDate"].nunique() == 1).all()
+    first_report = gh.groupby("SeatId")["ReportDate"].transform("min")
+    assert (gh["AssignedDate"] <= first_report).all()
+    before = first_report.map(lambda r: REPORTS[REPORTS.index(r) - 1] if r != REPORTS[0] else "")
+    assert (before != "").any() and (gh["AssignedDate"] > before).all()  # after the report before the first listing
+    used = gh["LastActivityDate"] != ""
+    assert (gh.loc[used, "LastActivityDate"] >= gh.loc[used, "AssignedDate"]).all()
+
+
+def test_falling_seats_reclaim_the_longest_idle():
+    """A business unit that gives seats back (not in the sample) loses idle users, and still counts exactly."""
+    months = pd.date_range("2026-03-01", periods=4, freq="MS")
+    history = pd.DataFrame({"LicensedSeats": [100, 120, 110, 110], "ActiveUsers": [50, 70, 60, 65]}, index=months)
+    users = sample._bu_seat_users(np.random.default_rng(1), history, "2025-01-01", reports=4)
+    users["active"] = users["LastActivityDate"] > users["ReportDate"] - pd.Timedelta(days=30)
+    by_month = users.groupby("ReportDate").agg(rows=("Serial", "size"), active=("active", "sum"))
+    assert list(by_month["rows"]) == [100, 120, 110, 110] and list(by_month["active"]) == [50, 70, 60, 65]
+    april, may = (users[users["ReportDate"] == pd.Timestamp(d)] for d in ("2026-04-30", "2026-05-31"))
+    gone = april[~april["Serial"].isin(may["Serial"])]
+    assert len(gone) == 10 and not gone["active"].any()
+
+
 # --- outcomes and the three metrics ------------------------------------------------------------------
 def test_outcome_ledger(t):
     oc = t["outcomes"]
@@ -319,8 +434,12 @@ def test_models_cover_spend_and_carry_list_prices(t):
 
 
 def test_bundled_sample_is_what_the_generator_makes(tmp_path):
-    """data/sample is committed so a fresh clone needs no generation; it must not drift from the code."""
+    """data/sample is committed so a fresh clone needs no generation; it must not drift from the code.
+
+    A .gz file is compared decompressed: another zlib build (zlib-ng) may deflate the same rows to other bytes."""
     root = Path(__file__).resolve().parent.parent
     paths = sample.generate(tmp_path)
+    assert sorted(p.name for p in (root / "data" / "sample").iterdir()) == sorted(FILES.values())
     for table, path in paths.items():
-        assert path.read_bytes() == (root / "data" / "sample" / path.name).read_bytes(), table
+        assert _text(path) == _text(root / "data" / "sample" / path.name), table
+    assert (root / "data" / "sample" / FILES["seat_users"]).stat().st_size <= 2_500_000

@@ -74,3 +74,24 @@ def test_the_ledger_of_the_sample_is_the_pack_spend(sample_pack, m):
     ledger = json.loads((pack / "ledger.json").read_text())
     assert ledger["balanced"] and ledger["counted_reporting"]["2026-Q3"] == pytest.approx(m["spend"], abs=CENT)
     assert ledger["counted_reporting"]["2026-Q2"] == pytest.approx(m["previous"]["spend"], abs=CENT)
+
+
+# Seats to take back at 2026-09-30 (the last seat report of the quarter): the generator's idle spells, counted
+# apart when the sample was made (M365: 2,127 idle 30-59 days, 913 60-89, 6,753 90 or more, 1,547 never used
+# since the first report listing them; GitHub: 102, 63, 209 and 94 never used since assignment, 92 of them for
+# 90 days or more), at the quarter's seat prices (M365 $27.00, GitHub $19.00 a month).
+RECLAIM = {"30": (11_808, 3_780_864.00), "60": (9_554, 3_060_360.00), "90": (7_054, 2_256_600.00)}
+
+
+def test_the_seats_to_take_back_are_pinned_and_the_list_adds_up(sample_pack, m):
+    import pandas as pd
+
+    r = m["reclaim"]
+    assert r["days"] == [30, 60, 90] and r["material"]
+    for days, (seats, cost) in RECLAIM.items():
+        assert (r["total"][days]["seats"], r["total"][days]["cost_per_year"]) == (seats, pytest.approx(cost, abs=CENT))
+    by_product = {p["product"]: p for p in r["products"]}
+    assert by_product["Microsoft 365 Copilot"]["by_days"]["90"]["seats"] == 6_753
+    assert by_product["GitHub Copilot Business"]["never_used"] == 94 and by_product["Microsoft 365 Copilot"]["anonymised"]
+    listed = pd.read_csv(sample_pack[0] / "exports" / "reclaim.csv")
+    assert len(listed) == 11_808 and listed.loc[listed["DaysIdle"] >= 90, "CostPerYear"].sum() == pytest.approx(2_256_600)

@@ -19,7 +19,8 @@ Contract for every adapter:
   attribution map decides.
 - `usage`: token volumes for reconciliation, `USAGE_COLUMNS`, one row per day x provider x model x token
   type x attribution key (empty frame when the source has none).
-- `seats`, `outcomes`, `use_cases`: canonical tables (`schema`) or None.
+- `seats`, `outcomes`, `use_cases`, `seat_users`: canonical tables (`schema`) or None. A seat report's adapter
+  gives both `seats` (counts per month) and `seat_users` (its users, one row per user per report kept).
 - `excluded`: money the source read but does not count (`EXCLUDED_COLUMNS`, built with `excluded_frame`),
   one row per file x day x service x reason: rows dropped as not AI (`not_ai`), a bucket replaced by a
   later fetch of it (`superseded`, `x_ExcludedBy` naming the file that won), the same result saved twice
@@ -43,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..schema import SPEND_COLUMNS
+from ..schema import SPEND_COLUMNS, empty_table
 
 SOURCES = ("focus", "openai", "anthropic", "litellm", "m365_copilot", "github_copilot", "outcomes", "use_cases")
 
@@ -140,6 +141,7 @@ class SourceData:
     seats: pd.DataFrame | None = None
     outcomes: pd.DataFrame | None = None
     use_cases: pd.DataFrame | None = None
+    seat_users: pd.DataFrame | None = None
     fixes: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     checks: list = field(default_factory=list)  # contracts.Check of the source's own contract (gateway logs)
@@ -147,8 +149,7 @@ class SourceData:
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[us]" if t == "datetime" else float if t == "number" else "str")
-                         for c, t in columns.items()})
+    return empty_table(columns)
 
 
 def _typed(rows: list[dict] | dict[str, list], columns: dict[str, str]) -> pd.DataFrame:

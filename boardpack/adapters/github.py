@@ -1,4 +1,4 @@
-"""GitHub Copilot seat and billing JSON -> seats rows and seat-licence spend rows.
+"""GitHub Copilot seat and billing JSON -> seats, seat_users and seat-licence spend rows.
 
 Files: `*.json` under `github_copilot/`: responses of `GET /orgs/{org}/copilot/billing/seats` (`{total_seats,
 seats: [...]}`, one page per file or a list of pages, or a bare list of seats) and of
@@ -28,6 +28,13 @@ that assigned it:
     github_copilot.org:<login>             the organization, when the file says: the seat's `organization` (the
                                            enterprise listing) or an `organization` field saved with the page
 For example `github_copilot.team:platform,,Engineering` or `github_copilot.org:contoso-emea,,EMEA`.
+
+`seat_users` lists the seats of the snapshots kept (the same seats the seats table counts): SeatId is the
+assignee's kind and name, lower case (`user:<login>`, `team:<slug>`, `org:<login>`; `<kind>:#<id>` for an
+assignee with neither); ReportDate the snapshot's day (fetched_at's day, else the file name's date, a month
+alone meaning its last day, else the latest activity's day; the latest of the month's pages for all of them);
+AssignedDate the seat's `created_at` day and LastActivityDate its `last_activity_at` day (UTC; empty when
+null). Months filled from a billing summary have no seat list, so no seat_users rows.
 """
 
 from __future__ import annotations
@@ -39,8 +46,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from ..schema import SEATS_COLUMNS
-from . import Settings, SourceData, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
+from ..schema import SEAT_USERS_COLUMNS, SEATS_COLUMNS
+from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "github_copilot"
 PROVIDER = "GitHub"
@@ -48,7 +55,8 @@ PRODUCTS = {"business": "GitHub Copilot Business", "enterprise": "GitHub Copilot
 DEFAULT_PLAN = "business"
 ACTIVE_DAYS = 30
 DATE_IN_NAME = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?(?![0-9])")
-SEAT_COLUMNS = ["Month", "asof", "seat", "keys", "Product", "BusinessUnit", "active", "file", "total_seats"]
+SEAT_COLUMNS = ["Month", "asof", "day", "seat", "seat_id", "keys", "Product", "BusinessUnit", "active", "assigned",
+                "last", "file", "total_seats"]
 KEY = "github_copilot."  # + user:<login>, team:<slug> or org:<login>: the attribution map's keys
 
 
@@ -67,6 +75,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
     _check_total_seats(kept, data)
     kept = _business_units(kept, settings.attribution)
     data.seats = _with_billing(_seat_counts(kept), billing, data)
+    data.seat_users = _seat_users(kept)
     used_billing = [b for b in billing if b["Month"] not in set(kept["Month"])]
     data.spend = _seat_spend(data.seats, settings, kept.to_dict("records") + used_billing, data)
     data.usage = empty_usage()  # seat reports hold no token volumes
@@ -104,23 +113,28 @@ def _instant(value, path: Path, field: str) -> pd.Timestamp:
     return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC").tz_localize(None)
 
 
-def _snapshot(fetched_at, path: Path, latest_activity, data: SourceData) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(month, snapshot instant) of a document; a date without a time means the end of that day."""
+def _snapshot(fetched_at, path: Path, latest_activity, data: SourceData) -> tuple[pd.Timestamp, pd.Timestamp,
+                                                                                   pd.Timestamp]:
+    """(month, snapshot instant, day) of a document; a date without a time means the end of that day.
+
+    The instant is exclusive where only a date is known (the next midnight); `day` is the day it describes.
+    """
     if fetched_at:
         stamp = _instant(fetched_at, path, "fetched_at")
         if len(str(fetched_at).strip()) <= 10:  # a date alone: the snapshot is the end of that day
-            return stamp, stamp + pd.Timedelta(days=1)
-        return stamp, stamp
+            return stamp, stamp + pd.Timedelta(days=1), stamp.normalize()
+        return stamp, stamp, stamp.normalize()
     match = DATE_IN_NAME.search(path.stem)
     if match:
         year, month, day = match.groups()
         start = pd.Timestamp(f"{year}-{month}-{day or '01'}")
-        return start, start + (pd.Timedelta(days=1) if day else pd.DateOffset(months=1))
+        end = start + (pd.Timedelta(days=1) if day else pd.DateOffset(months=1))
+        return start, end, end - pd.Timedelta(days=1)
     if latest_activity is not None:
         data.fixes["github.snapshot_date_from_latest_activity"] += 1
         data.notes.append(f"github_copilot: {path.name} has no fetched_at and no date in its name; the latest "
                           f"activity {latest_activity:%Y-%m-%d} is taken as the snapshot date.")
-        return latest_activity, latest_activity
+        return latest_activity, latest_activity, latest_activity.normalize()
     raise InputError(path, "cannot tell which month the file describes (no fetched_at, no date in the file "
                      "name, no seat activity)", "add \"fetched_at\": \"2026-07-31T23:00:00Z\" to the JSON, or put "
                      "the date in the file name, e.g. seats_2026-07-31.json.")
@@ -139,25 +153,31 @@ def _seat_records(doc: dict, fetched_at, path: Path, data: SourceData) -> list[d
     activity = [_instant(s["last_activity_at"], path, "last_activity_at") if s.get("last_activity_at") else None
                 for s in doc["seats"]]
     known = [a for a in activity if a is not None]
-    month, asof = _snapshot(fetched_at, path, max(known) if known else None, data)
+    month, asof, day = _snapshot(fetched_at, path, max(known) if known else None, data)
     records = []
     for seat, last in zip(doc["seats"], activity):
         if last is not None and last > asof:
             data.fixes["github.activity_after_snapshot"] += 1  # the snapshot time is a day or file-name estimate
         assignee, team = seat.get("assignee") or {}, seat.get("assigning_team") or {}
         kind, ident, name = _assignee(assignee)
+        short = "org" if kind == "organization" else kind
+        assigned = _instant(seat["created_at"], path, "created_at") if seat.get("created_at") else None
         org = _login(seat.get("organization")) or _login(doc.get("organization"))
-        keys = [f"{KEY}{kind if kind != 'organization' else 'org'}:{name}" if name else None,
+        keys = [f"{KEY}{short}:{name}" if name else None,
                 f"{KEY}team:{str(team['slug']).lower()}" if team.get("slug") else None,
                 f"{KEY}org:{org}" if org else None]
         records.append({
-            "Month": month.to_period("M").to_timestamp(), "asof": asof,
+            "Month": month.to_period("M").to_timestamp(), "asof": asof, "day": day,
             "seat": f"{kind}:{ident if ident is not None else name}" if ident is not None or name else None,
+            # what seat_users shows: the name a reader knows the seat by; the id only where there is no name
+            "seat_id": f"{short}:{name}" if name else f"{short}:#{ident}" if ident is not None else None,
             "keys": [k for k in keys if k],
             "Product": _product(seat.get("plan_type") or doc.get("plan_type"), path, data),
             # the map comes first (`_business_units`); the team's own name is what is left without it
             "BusinessUnit": team.get("name") or (assignee.get("name") if kind == "team" else None) or None,
             "active": last is not None and last > asof - pd.Timedelta(days=ACTIVE_DAYS), "file": path.name,
+            "assigned": assigned.normalize() if assigned is not None else None,
+            "last": last.normalize() if last is not None else None,
             "total_seats": doc.get("total_seats") if isinstance(doc.get("total_seats"), (int, float)) else None,
         })
     return records
@@ -194,7 +214,7 @@ def _billing_record(doc: dict, fetched_at, path: Path, data: SourceData) -> dict
         if not isinstance(breakdown.get(field), (int, float)) or breakdown[field] < 0:
             raise InputError(path, f"seat_breakdown.{field} {breakdown.get(field)!r} is not a seat count",
                              "save the billing response unchanged.", column=f"seat_breakdown.{field}")
-    month, asof = _snapshot(fetched_at, path, None, data)
+    month, asof, _ = _snapshot(fetched_at, path, None, data)
     return {"Month": month.to_period("M").to_timestamp(), "asof": asof, "file": path.name,
             "Product": _product(doc.get("plan_type"), path, data),
             "LicensedSeats": float(breakdown["total"]), "ActiveUsers": float(breakdown["active_this_cycle"])}
@@ -267,6 +287,27 @@ def _seat_counts(seats: pd.DataFrame) -> pd.DataFrame:
            .agg(LicensedSeats=("file", "size"), ActiveUsers=("active", "sum")).reset_index())
     out["ProviderName"] = PROVIDER
     return out[columns]
+
+
+def _seat_users(seats: pd.DataFrame) -> pd.DataFrame:
+    """One row per seat counted: the seat_users table (SEAT_USERS_COLUMNS), strings as str or None.
+
+    A month's pages are one report: its rows all take the latest day among them.
+    """
+    if seats.empty:
+        return _typed([], SEAT_USERS_COLUMNS)
+    seats = seats.assign(ReportDate=seats.groupby("Month")["day"].transform("max"))
+    seats = seats.sort_values(["ReportDate", "Product", "seat_id"], kind="stable", na_position="last")
+    out = _typed({
+        "ProviderName": [PROVIDER] * len(seats), "Product": list(seats["Product"]), "SeatId": list(seats["seat_id"]),
+        "Anonymised": [False] * len(seats), "BusinessUnit": list(seats["BusinessUnit"]),
+        "ReportDate": list(seats["ReportDate"]), "AssignedDate": list(seats["assigned"]),
+        "LastActivityDate": list(seats["last"]),
+    }, SEAT_USERS_COLUMNS)
+    for column, kind in SEAT_USERS_COLUMNS.items():  # str or None, as the seats table's BusinessUnit (not NaN)
+        if kind == "string":
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out
 
 
 def _with_billing(seat_rows: pd.DataFrame, billing: list[dict], data: SourceData) -> pd.DataFrame:

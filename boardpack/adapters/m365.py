@@ -1,4 +1,4 @@
-"""Microsoft 365 Copilot usage report CSV (user detail) -> seats rows and seat-licence spend rows.
+"""Microsoft 365 Copilot usage report CSV (user detail) -> seats, seat_users and seat-licence spend rows.
 
 Files: `*.csv` under `m365_copilot/`, one per report download, in any of three header variants: Graph
 `getMicrosoft365CopilotUsageUserDetail` version v1 or v2, or the admin center's "Export". Headers are matched
@@ -18,6 +18,12 @@ key `m365_copilot.user:<user principal name>`, lower case; where the report is a
     m365_copilot.user:*@sales.contoso.com,,Sales          a glob: every user of a domain
     m365_copilot.user:8f14e45fceea167a5a36dedd4bea2543,,Finance   an anonymised user
 Seats and their charges are counted per month and business unit; users the map does not resolve have none.
+
+`seat_users` lists the users of the reports kept (the same rows the seats count): SeatId is the user principal
+name (or its hash), lower case, as in the key above; ReportDate the Report Refresh Date; AssignedDate empty (the
+report has none); LastActivityDate the user's Last Activity Date. Anonymised: the SeatId is exactly 32 hex
+digits. A principal name always has an "@", so such a value can only be the MD5-like hash a report with
+concealed names shows in its place.
 """
 
 from __future__ import annotations
@@ -28,14 +34,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from ..schema import SEATS_COLUMNS
-from . import Settings, SourceData, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
+from ..schema import SEAT_USERS_COLUMNS, SEATS_COLUMNS
+from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "m365_copilot"
 PROVIDER = "Microsoft"
 PRODUCT = "Microsoft 365 Copilot"
 USER_KEY = "m365_copilot.user:"  # + user principal name (or its hash), lower case: the attribution map's key
 DEFAULT_PERIOD_DAYS = 30
+CONCEALED = re.compile(r"^[0-9a-f]{32}$")  # a concealed-name report's stand-in for a principal name (lower case)
 
 # Canonical field -> header spellings seen across releases (compared after `_norm`).
 ALIASES = {
@@ -70,6 +77,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
     users = _latest_report_per_month([u for u in users if len(u)], data)
     users = _mapped_business_units(users, settings.attribution)
     data.seats = _seats(users)
+    data.seat_users = _seat_users(users)
     files = users.groupby("Month")["file"].agg(lambda f: ", ".join(sorted(set(f)))).to_dict()
     data.spend = _seat_spend(data.seats, settings, data, files)
     data.usage = empty_usage()  # seat reports hold no token volumes
@@ -105,7 +113,7 @@ def _columns(headers: list[str], path: Path) -> tuple[dict[str, str], str]:
 # --- one file --------------------------------------------------------------------------------------------
 
 def _read_file(path: Path, data: SourceData) -> pd.DataFrame:
-    """The users of one report: user, month, refresh date, business unit, active."""
+    """The users of one report: user, month, refresh date, business unit, active, last activity."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
@@ -127,7 +135,7 @@ def _read_file(path: Path, data: SourceData) -> pd.DataFrame:
     frame = pd.DataFrame({
         "user": raw[columns["user"]].str.strip().str.lower(),
         "refresh": refresh, "Month": refresh.dt.to_period("M").dt.to_timestamp(),
-        "BusinessUnit": department.replace("", None), "active": active, "file": path.name,
+        "BusinessUnit": department.replace("", None), "active": active, "file": path.name, "last": last,
     })
     duplicated = frame.duplicated(["user", "Month"])
     if duplicated.any():
@@ -200,7 +208,7 @@ def _refresh_from_name(path: Path, last: pd.Series, data: SourceData) -> pd.Time
 def _latest_report_per_month(frames: list[pd.DataFrame], data: SourceData) -> pd.DataFrame:
     """One report per month: files of the latest refresh date in each month (users unioned across them)."""
     if not frames:
-        return pd.DataFrame(columns=["user", "refresh", "Month", "BusinessUnit", "active", "file"])
+        return pd.DataFrame(columns=["user", "refresh", "Month", "BusinessUnit", "active", "file", "last"])
     users = pd.concat(frames, ignore_index=True)
     latest = users.groupby("Month")["refresh"].transform("max")
     dropped = users.loc[users["refresh"] < latest, "file"].unique()
@@ -234,6 +242,24 @@ def _seats(users: pd.DataFrame) -> pd.DataFrame:
     seats["BusinessUnit"] = seats["BusinessUnit"].astype(object).where(seats["BusinessUnit"].notna(), None)
     seats["Month"] = seats["Month"].astype("datetime64[us]")
     return seats[columns].astype({"LicensedSeats": float, "ActiveUsers": float})
+
+
+def _seat_users(users: pd.DataFrame) -> pd.DataFrame:
+    """One row per user counted: the seat_users table (SEAT_USERS_COLUMNS), strings as str or None."""
+    if users.empty:
+        return _typed([], SEAT_USERS_COLUMNS)
+    users = users.sort_values(["refresh", "user"], kind="stable")
+    seat_id = [u if isinstance(u, str) and u else None for u in users["user"]]
+    out = _typed({
+        "ProviderName": [PROVIDER] * len(users), "Product": [PRODUCT] * len(users),
+        "SeatId": seat_id, "Anonymised": [bool(u and CONCEALED.match(u)) for u in seat_id],
+        "BusinessUnit": list(users["BusinessUnit"]), "ReportDate": list(users["refresh"].dt.normalize()),
+        "AssignedDate": [None] * len(users), "LastActivityDate": list(users["last"]),
+    }, SEAT_USERS_COLUMNS)
+    for column, kind in SEAT_USERS_COLUMNS.items():  # str or None, as the seats table's BusinessUnit (not NaN)
+        if kind == "string":
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out
 
 
 def _seat_spend(seats: pd.DataFrame, settings: Settings, data: SourceData, files: dict) -> pd.DataFrame:
