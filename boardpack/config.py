@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
-from .schema import RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIERS
+from .schema import ENGAGED_MONTHS, RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "boardpack.toml"
@@ -22,7 +22,8 @@ DEFAULT_CONFIG = ROOT / "config" / "boardpack.toml"
 DEFAULT_TARGETS = {"value_multiple": 3.0, "workload_fit": 0.80, "portable_spend_share": 0.50}
 # Reclaimable seats (docs/metrics.md): days without activity that make a seat reclaimable, shortest first, and the
 # share of a year's AI spend at which the longest threshold's saving is a headline of the executive summary.
-DEFAULT_SEATS = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE}
+DEFAULT_SEATS = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE,
+                 "engaged_months": ENGAGED_MONTHS}
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class Seats(_Section):
     reclaim_days: Annotated[list[int], _check("1 to 5 whole days, each >= 1, ascending, e.g. [30, 60, 90]",
                                               _ascending_days)] = DEFAULT_SEATS["reclaim_days"]
     headline_share: Share = DEFAULT_SEATS["headline_share"]
+    engaged_months: Annotated[int, _check("1, 2 or 3 (monthly reports of a quarter)", lambda v: 1 <= v <= 3)] \
+        = DEFAULT_SEATS["engaged_months"]
 
 
 class Sources(_Section):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import forecast
 from .quarters import Quarter
-from .schema import RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIER_RANK
+from .schema import ENGAGED_MONTHS, EVIDENCE, RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIER_RANK
 
 MEASURED_OR_ESTIMATED = ("measured", "estimated")
 NO_TOKENS = "no token spend this quarter"
@@ -220,6 +220,43 @@ def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame, by_unit: bool = F
                + ["product", "licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"]]
 
 
+def value_per_seat(spend: pd.DataFrame, outcomes: pd.DataFrame, seats: pd.DataFrame, target: float) -> list[dict]:
+    """Per seat product, one quarter: the evidenced value the ledger attributes to it, per active and per
+    licensed seat, against what a seat costs, and the break-even utilisation (docs/metrics.md, "Value per seat").
+
+    A use case's value goes to a seat product in the share of the use case's spend that is the product's seats
+    (all of it for a use case that is only seats). Evidenced is measured and estimated value; assumed value is
+    given apart, as for the value multiple. Seats are monthly averages of the seats table."""
+    on_seats = spend[(spend["x_SpendModality"] == "seat_licence") & spend["x_UseCaseId"].notna()]
+    by_case = spend.groupby("x_UseCaseId")["EffectiveCost"].sum()
+    graded = outcomes.groupby(["UseCaseId", "Evidence"])["ValueBase"].sum()
+    months = seats["Month"].nunique() or 1
+    out = []
+    for product, rows in spend[spend["x_SpendModality"] == "seat_licence"].groupby("ServiceName", sort=True):
+        cost = float(rows["EffectiveCost"].sum())
+        mine = on_seats[on_seats["ServiceName"] == product].groupby("x_UseCaseId")["EffectiveCost"].sum()
+        value = {grade: 0.0 for grade in EVIDENCE}
+        for case, amount in mine.items():
+            for grade in EVIDENCE:
+                value[grade] += float(graded.get((case, grade), 0.0)) * amount / by_case[case]
+        held = seats[seats["Product"] == product]
+        licensed, active = held["LicensedSeats"].sum() / months, held["ActiveUsers"].sum() / months
+        evidenced = value["measured"] + value["estimated"]
+        per_active = _ratio(evidenced, active) if evidenced else None
+        per_licensed_cost = _ratio(cost, licensed)
+        out.append({
+            "product": product, "use_cases": sorted(mine.index), "seat_cost": cost, "value": evidenced,
+            "value_measured": value["measured"], "value_estimated": value["estimated"],
+            "assumed_value": value["assumed"], "multiple": _ratio(evidenced, cost) if evidenced else None,
+            "licensed_seats": float(licensed), "active_users": float(active),
+            "utilisation": _ratio(active, licensed), "value_per_active_seat": per_active,
+            "cost_per_licensed_seat": per_licensed_cost,
+            # the share of seats in use at which value per licensed seat is `target` times its cost
+            "break_even_utilisation": (_ratio(target * per_licensed_cost, per_active)
+                                       if per_active and per_licensed_cost is not None else None)})
+    return out
+
+
 def seat_prices(seats: pd.DataFrame, spend: pd.DataFrame) -> dict[str, float]:
     """What a seat costs a month, per product: the quarter's seat-licence spend over the seat-months licensed
     (the price paid, from the ledger's spend rows; a product without either has none)."""
@@ -228,6 +265,7 @@ def seat_prices(seats: pd.DataFrame, spend: pd.DataFrame) -> dict[str, float]:
     return {p: float(cost[p] / months[p]) for p in cost.index if p in months.index and months[p] > 0 and cost[p] > 0}
 
 
+ACTIVE_DAYS = 30  # a seat is active in a report when used in the 30 days up to it (the seat reports' own window)
 RECLAIM_COLUMNS = ["Product", "ProviderName", "SeatId", "Anonymised", "BusinessUnit", "ReportDate", "AssignedDate",
                    "LastActivityDate", "IdleSince", "DaysIdle", "NeverUsed", "ReclaimDays", "CostPerYear"]
 
@@ -260,6 +298,45 @@ def reclaimable_seats(seat_users: pd.DataFrame, quarter: Quarter, prices: dict[s
     out["CostPerYear"] = out["Product"].map(lambda p: prices[p] * 12 if p in prices else float("nan"))
     return (out.sort_values(["Product", "DaysIdle", "SeatId"], ascending=[True, False, True])[RECLAIM_COLUMNS]
             .reset_index(drop=True))
+
+
+def monthly_reports(seat_users: pd.DataFrame) -> pd.DataFrame:
+    """Each product's last report of each month, with `Active`: activity in the 30 days up to the report (the seat
+    adapters' rule), and `Month`."""
+    month = seat_users["ReportDate"].dt.to_period("M").dt.to_timestamp()
+    last = seat_users.groupby([seat_users["Product"], month])["ReportDate"].transform("max")
+    kept = seat_users[seat_users["ReportDate"] == last].assign(Month=month)
+    return kept.assign(Active=kept["LastActivityDate"] > kept["ReportDate"] - pd.Timedelta(days=ACTIVE_DAYS))
+
+
+def adoption(seat_users: pd.DataFrame, quarter: Quarter, engaged_months: int) -> dict | None:
+    """The adoption funnel of each seat product in the quarter (docs/metrics.md, "Adoption"): seats licensed in
+    its last report, active (used in the quarter), engaged (active in `engaged_months` or more of the quarter's
+    monthly reports), retention (of those active in the quarter's first monthly report, the share active in its
+    last), and licensed and active seats month by month over every month the data covers up to the quarter's end.
+    None when the quarter has no seat report of its users."""
+    upto = monthly_reports(seat_users[seat_users["ReportDate"] < quarter.end])
+    inside = upto[quarter.contains(upto["ReportDate"])]
+    if inside.empty:
+        return None
+    products = []
+    for product, rows in inside.groupby("Product", sort=True):
+        months = sorted(rows["Month"].unique())
+        last = rows[rows["Month"] == months[-1]]
+        used = last["LastActivityDate"] >= quarter.start
+        active_months = rows[rows["Active"]].groupby("SeatId")["Month"].nunique()
+        first = set(rows.loc[(rows["Month"] == months[0]) & rows["Active"], "SeatId"])
+        kept = first & set(last.loc[last["Active"], "SeatId"])
+        trend = upto[upto["Product"] == product].groupby("Month").agg(licensed=("SeatId", "size"),
+                                                                       active=("Active", "sum"))
+        products.append({
+            "product": product, "licensed": len(last), "active": int(used.sum()),
+            "engaged": int((active_months.reindex(last["SeatId"]).fillna(0) >= engaged_months).sum()),
+            "retention": len(kept) / len(first) if first and len(months) > 1 else None,
+            "months_in_quarter": len(months),
+            "trend": [{"month": m.date().isoformat(), "licensed": int(r["licensed"]), "active": int(r["active"])}
+                      for m, r in trend.iterrows()]})
+    return {"engaged_months": engaged_months, "active_days": ACTIVE_DAYS, "products": products}
 
 
 def reclaim_list(tables: dict, quarter: Quarter, days: list[int]) -> pd.DataFrame:
@@ -426,7 +503,8 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     by_unit = seat_utilisation(seats_q, spend_q, by_unit=True)
     metrics["seats_by_unit"] = None if by_unit is None else _records(by_unit)
     # reclaimable seats, from the seat reports' users (README, "Reclaimable seats"); null: no such report this quarter
-    rules = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE} | (seat_rules or {})
+    rules = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE,
+             "engaged_months": ENGAGED_MONTHS} | (seat_rules or {})
     prices, days = seat_prices(seats_q, spend_q), list(rules["reclaim_days"])
     users = tables.get("seat_users")
     summary = None if users is None else reclaim_summary(users, reclaim_list(tables, quarter, days), quarter, prices,
@@ -436,6 +514,8 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
         summary["headline_share"] = rules["headline_share"]
         summary["material"] = bool(saving and current["spend"] and saving >= rules["headline_share"] * current["spend"] * 4)
     metrics["reclaim"] = summary
+    metrics["adoption"] = None if users is None else adoption(users, quarter, int(rules["engaged_months"]))
+    metrics["value_per_seat"] = value_per_seat(spend_q, outcomes_q, seats_q, targets["value_multiple"])
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]
     metrics["modality"] = current["modality"]

@@ -6,6 +6,7 @@ are formatted here, once, by `fmt`. Every number on a page comes from the metric
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -278,7 +279,42 @@ def workload_page(m: dict) -> HTML:
     seat_fig = chart(charts.seat_utilisation(m["seats"]), "Average licensed seats and active users per month.",
                      "Bars comparing licensed seats with active users for each seat product.") if m["seats"] else ""
     return _page("workload", m=m, figure=figure, retier=retier, seats=seats, seat_figure=seat_fig,
-                 reclaim=reclaim_table(m), why=m.get("no_basis") or {})
+                 reclaim=reclaim_table(m), adoption=adoption_table(m), per_seat=value_per_seat_table(m),
+                 why=m.get("no_basis") or {})
+
+
+def value_per_seat_table(m: dict) -> str:
+    """Per seat product: evidenced value, per active seat against the cost of a licensed seat, and the utilisation
+    at which the product meets the value-multiple target (metrics.json `value_per_seat`)."""
+    cur = m["currency"]
+    money = lambda v: fmt.money(v, cur)  # noqa: E731
+    rows = [dict(p, evidence=("measured" if p["value_measured"] and not p["value_estimated"] else
+                              "estimated" if p["value"] else "none")) for p in m.get("value_per_seat") or []]
+    return table(rows, {"product": ("Product", _text), "value": ("Value", money), "evidence": ("Evidence", _text),
+                        "value_per_active_seat": ("Per active seat", money),
+                        "cost_per_licensed_seat": ("Cost per seat", money), "utilisation": ("Utilisation", fmt.pct),
+                        "break_even_utilisation": ("Break-even", fmt.pct)},
+                 numeric={"value", "value_per_active_seat", "cost_per_licensed_seat", "utilisation",
+                          "break_even_utilisation"})
+
+
+def adoption_table(m: dict) -> str:
+    """Per seat product: licensed, active in the quarter, engaged, retention, and the active share of the last six
+    monthly reports (metrics.json `adoption`)."""
+    a = m.get("adoption")
+    if not a:
+        return ""
+    def share(t: dict) -> str:
+        month = datetime.date.fromisoformat(t["month"])
+        return f"{month:%b} {fmt.pct(t['active'] / t['licensed'] if t['licensed'] else None)}"
+
+    rows = [{**p, "active_share": p["active"] / p["licensed"] if p["licensed"] else None,
+             "engaged_share": p["engaged"] / p["licensed"] if p["licensed"] else None,
+             "trend_text": ", ".join(share(t) for t in p["trend"][-6:])} for p in a["products"]]
+    return table(rows, {"product": ("Product", _text), "licensed": ("Licensed", fmt.number),
+                        "active_share": ("Used in quarter", fmt.pct), "engaged_share": ("Engaged", fmt.pct),
+                        "retention": ("Retention", fmt.pct), "trend_text": ("Active by month", _text)},
+                 numeric={"licensed", "active_share", "engaged_share", "retention"})
 
 
 def reclaim_table(m: dict) -> str:

@@ -130,6 +130,7 @@ TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 EVIDENCE = ("measured", "estimated", "assumed")
 STAGES = ("pilot", "production", "retired")
 RECLAIM_DAYS = (30, 60, 90)  # days without use that make a seat reclaimable, by default ([seats] reclaim_days)
+ENGAGED_MONTHS = 3  # monthly reports of a quarter a seat is active in to count as engaged ([seats] engaged_months)
 RECLAIM_HEADLINE_SHARE = 0.01  # a year's saving at which reclaimable seats head the summary ([seats] headline_share)
 SPEND_MODALITIES = ("api_tokens", "seat_licence", "self_hosted", "platform")
 TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")

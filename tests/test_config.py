@@ -125,6 +125,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     ("[seats]\nreclaim_days = [0, 30]\n", "[seats] reclaim_days", "each >= 1"),
     ("[seats]\nreclaim_days = 90\n", "[seats] reclaim_days", "list"),
     ("[seats]\nheadline_share = 0\n", "[seats] headline_share", "(0, 1]"),
+    ("[seats]\nengaged_months = 4\n", "[seats] engaged_months", "1, 2 or 3"),
     ("targets = 3\n", "targets", "table"),
 ])
 def test_values_out_of_bounds_are_refused(tmp_path, text, where, rule):

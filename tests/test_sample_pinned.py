@@ -95,3 +95,38 @@ def test_the_seats_to_take_back_are_pinned_and_the_list_adds_up(sample_pack, m):
     assert by_product["GitHub Copilot Business"]["never_used"] == 94 and by_product["Microsoft 365 Copilot"]["anonymised"]
     listed = pd.read_csv(sample_pack[0] / "exports" / "reclaim.csv")
     assert len(listed) == 11_808 and listed.loc[listed["DaysIdle"] >= 90, "CostPerYear"].sum() == pytest.approx(2_256_600)
+
+
+def test_the_adoption_of_the_sample_is_pinned_and_its_months_are_the_seat_reports(sample_pack, m):
+    import pandas as pd
+
+    by_product = {p["product"]: p for p in m["adoption"]["products"]}
+    m365, github = by_product["Microsoft 365 Copilot"], by_product["GitHub Copilot Business"]
+    assert (m365["licensed"], m365["active"], m365["engaged"]) == (32_000, 23_674, 16_177)
+    assert (github["licensed"], github["active"], github["engaged"]) == (2_600, 2_293, 1_860)
+    assert m365["retention"] == pytest.approx(0.9009983361064892, rel=1e-12)
+    # each month's active seats are the seats table's ActiveUsers: two inputs, one count
+    seats = pd.read_parquet(sample_pack[0] / "tables" / "seats.parquet")
+    for product in (m365, github):
+        for t in product["trend"]:
+            month = seats[(seats["Product"] == product["product"]) & (seats["Month"] == pd.Timestamp(t["month"]))]
+            assert (t["licensed"], t["active"]) == (month["LicensedSeats"].sum(), month["ActiveUsers"].sum())
+
+
+def test_value_per_seat_and_break_even_of_the_sample_are_pinned(m):
+    by_product = {p["product"]: p for p in m["value_per_seat"]}
+    m365, github = by_product["Microsoft 365 Copilot"], by_product["GitHub Copilot Business"]
+    # Copilot for knowledge work (UC-01) is all M365 seats: its 5,527,238.00 estimated value over 19,921.67 active
+    # seats a month; a seat cost 81.00 a quarter; at the 3.00x target it breaks even with 87.6% of seats in use
+    assert m365["value"] == pytest.approx(5_527_238.00, abs=CENT) and m365["cost_per_licensed_seat"] == pytest.approx(81.0)
+    assert m365["break_even_utilisation"] == pytest.approx(3.0 * 81.0 / (5_527_238.00 / (59_765 / 3)), rel=1e-12)
+    assert github["break_even_utilisation"] == pytest.approx(0.4391731503047723, rel=1e-12)
+
+
+def test_the_seat_page_states_the_seats_to_take_back(sample_pack):
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(sample_pack[0] / "board-pack.pdf").pages)
+    assert "7,054 seats unused for 90 days or more (6,753 Microsoft 365 Copilot, 301 GitHub Copilot Business): " \
+           "$2.26M a year if taken back" in text
+    assert "Seats to take back" in text and "Break-even" in text and "87.6%" in text

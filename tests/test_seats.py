@@ -88,3 +88,63 @@ def test_the_price_of_a_seat_is_the_quarters_seat_spend_over_its_seat_months():
                           "ServiceName": [M365, M365, "OpenAI API", "Some other seat"],
                           "EffectiveCost": [5000.0, 7000.0, 999.0, 50.0]})
     assert metrics.seat_prices(seats, spend) == {M365: pytest.approx(30.0)}
+
+
+def funnel_users() -> pd.DataFrame:
+    rows = []
+
+    def seat(seat_id, report, last=None):
+        rows.append({"ProviderName": "Microsoft", "Product": M365, "SeatId": seat_id, "Anonymised": False,
+                     "BusinessUnit": "Finance", "ReportDate": pd.Timestamp(report), "AssignedDate": pd.NaT,
+                     "LastActivityDate": pd.Timestamp(last) if last else pd.NaT})
+
+    seat("s5", "2026-06-30", "2026-06-10")  # last quarter's report: in the trend only
+    for report, s1, s2, s3 in (("2026-07-31", "2026-07-30", "2026-07-15", "2026-07-20"),
+                               ("2026-08-31", "2026-08-30", "2026-07-15", "2026-07-20"),
+                               ("2026-09-30", "2026-09-29", "2026-09-10", "2026-07-20")):
+        seat("s1", report, s1)  # active every month: engaged
+        seat("s2", report, s2)  # active in July and September
+        seat("s3", report, s3)  # tried it in July, then stopped
+        seat("s5", report, "2026-06-10")  # not used this quarter
+    seat("s6", "2026-07-31", "2026-07-25")  # active in July, gone by August
+    seat("s4", "2026-09-30")  # new in September, not used yet
+    seat("s1", "2026-09-15", "2026-09-14")  # a mid-month download: the month's last report wins
+    return pd.DataFrame(rows)[list(SEAT_USERS_COLUMNS)]
+
+
+def test_the_adoption_funnel_is_the_one_worked_by_hand():
+    [got] = metrics.adoption(funnel_users(), Q3, engaged_months=3)["products"]
+    assert (got["product"], got["licensed"], got["active"], got["engaged"]) == (M365, 5, 3, 1)
+    assert got["retention"] == 0.5  # s1, s2, s3, s6 active in July; s1 and s2 still in September
+    assert got["trend"] == [{"month": "2026-06-01", "licensed": 1, "active": 1},
+                            {"month": "2026-07-01", "licensed": 5, "active": 4},
+                            {"month": "2026-08-01", "licensed": 4, "active": 1},
+                            {"month": "2026-09-01", "licensed": 5, "active": 2}]
+    assert metrics.adoption(funnel_users(), Q3, engaged_months=2)["products"][0]["engaged"] == 2
+    assert metrics.adoption(funnel_users(), Quarter.parse("2026-Q1"), engaged_months=3) is None
+
+
+def test_value_per_seat_and_break_even_are_the_ones_worked_by_hand():
+    months = [pd.Timestamp(f"2026-{m:02d}-01") for m in (7, 8, 9)]
+    seats = pd.DataFrame({"Product": [M365] * 3 + [GH] * 3, "Month": months * 2,
+                          "LicensedSeats": [100.0, 100.0, 100.0, 10.0, 10.0, 10.0],
+                          "ActiveUsers": [60.0, 70.0, 80.0, 5.0, 5.0, 5.0]})
+    spend = pd.DataFrame({
+        "x_SpendModality": ["seat_licence"] * 3 + ["api_tokens", "seat_licence", "seat_licence"],
+        "ServiceName": [M365] * 3 + ["OpenAI API", M365, GH],
+        "x_UseCaseId": ["UC-01"] * 4 + ["UC-09", None],
+        "EffectiveCost": [2700.0, 2700.0, 2700.0, 900.0, 900.0, 500.0]})
+    outcomes = pd.DataFrame({"UseCaseId": ["UC-01", "UC-01", "UC-01", "UC-09"],
+                             "Evidence": ["estimated", "assumed", "measured", "measured"],
+                             "ValueBase": [20_000.0, 5_000.0, 2_000.0, 1_000.0]})
+    gh, m365 = metrics.value_per_seat(spend, outcomes, seats, target=3.0)
+    # UC-01 is 90% seats (8,100 of 9,000): 90% of its 22,000 evidenced and 5,000 assumed; UC-09 all of its 1,000
+    assert m365["use_cases"] == ["UC-01", "UC-09"] and m365["seat_cost"] == 9000.0
+    assert m365["value"] == pytest.approx(20_800.0) and m365["assumed_value"] == pytest.approx(4_500.0)
+    assert (m365["value_measured"], m365["value_estimated"]) == (pytest.approx(2_800.0), pytest.approx(18_000.0))
+    assert (m365["licensed_seats"], m365["active_users"], m365["utilisation"]) == (100.0, 70.0, 0.7)
+    assert m365["value_per_active_seat"] == pytest.approx(20_800 / 70)
+    assert m365["cost_per_licensed_seat"] == pytest.approx(90.0)
+    assert m365["multiple"] == pytest.approx(20_800 / 9_000)
+    assert m365["break_even_utilisation"] == pytest.approx(3 * 90 / (20_800 / 70))  # 90.9%: above today's 70%
+    assert (gh["value"], gh["value_per_active_seat"], gh["break_even_utilisation"], gh["multiple"]) == (0.0, None, None, None)
