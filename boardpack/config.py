@@ -102,6 +102,7 @@ class Scenario(_Section):
                                            lambda v: v >= -1)] = 0.0
     retiering_adopted: Fraction = 0.0
     idle_seats_reallocated: Fraction = 0.0
+    seats_reclaimed: Fraction = 0.0
 
 
 class Branding(_Section):

@@ -10,7 +10,9 @@ Scenarios change the base forecast with the assumptions the configuration gives 
 - `usage_growth`: extra token volume per quarter on top of the trend (0.10 = +10% a quarter, compounding);
 - `price_change`: change of token prices from the first forecast quarter on (-0.20 = 20% cheaper);
 - `retiering_adopted`: share of this quarter's re-tiering saving realised in every forecast quarter;
-- `idle_seats_reallocated`: share of this quarter's idle-seat cost removed in every forecast quarter.
+- `idle_seats_reallocated`: share of this quarter's idle-seat cost removed in every forecast quarter;
+- `seats_reclaimed`: share of the reclaimable seats (those unused for the longest of `[seats] reclaim_days`)
+  taken back, removing that share of their cost a year, a quarter at a time, in every forecast quarter.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ WINDOW = 6  # quarters of history each trend is fitted on
 HORIZON = 4
 BACKTEST = 2  # last known quarters held out one at a time
 MIN_HISTORY = 3  # quarters needed before a trend means anything
-SCENARIO_KEYS = ("usage_growth", "price_change", "retiering_adopted", "idle_seats_reallocated")
+SCENARIO_KEYS = ("usage_growth", "price_change", "retiering_adopted", "idle_seats_reallocated", "seats_reclaimed")
 
 
 def quarter_labels(last: str, n: int) -> list[str]:
@@ -92,7 +94,8 @@ def backtest(series: dict[str, list[float]], quarters: list[str], holdout: int =
     return out
 
 
-def scenario(base: dict, assumptions: dict, retiering_savings: float, idle_seat_cost: float) -> list[float]:
+def scenario(base: dict, assumptions: dict, retiering_savings: float, idle_seat_cost: float,
+             reclaimable_per_quarter: float = 0.0) -> list[float]:
     """The base forecast changed by one scenario's assumptions (see the module docstring)."""
     unknown = set(assumptions) - set(SCENARIO_KEYS) - {"label"}
     if unknown:
@@ -101,16 +104,18 @@ def scenario(base: dict, assumptions: dict, retiering_savings: float, idle_seat_
     price = assumptions.get("price_change", 0.0)
     adopted = assumptions.get("retiering_adopted", 0.0)
     reallocated = assumptions.get("idle_seats_reallocated", 0.0)
+    reclaimed = assumptions.get("seats_reclaimed", 0.0)
     tokens = base["parts"].get("api_tokens", {"forecast": [0.0] * len(base["total"])})["forecast"]
     out = []
     for h, total in enumerate(base["total"]):
         token_delta = tokens[h] * ((1 + growth) ** (h + 1) * (1 + price) - 1)
-        out.append(total + token_delta - adopted * retiering_savings - reallocated * idle_seat_cost)
+        out.append(total + token_delta - adopted * retiering_savings - reallocated * idle_seat_cost
+                   - reclaimed * reclaimable_per_quarter)
     return out
 
 
 def forecast(history: list[dict], modality_history: dict[str, list[float]], retiering_savings: float,
-             idle_seat_cost: float, scenarios: dict[str, dict]) -> dict:
+             idle_seat_cost: float, scenarios: dict[str, dict], reclaimable_per_quarter: float = 0.0) -> dict:
     """Everything the forecast page shows, for metrics.json."""
     quarters = [h["quarter"] for h in history]
     if len(quarters) < MIN_HISTORY:
@@ -132,6 +137,6 @@ def forecast(history: list[dict], modality_history: dict[str, list[float]], reti
         "mape": sum(errors) / len(errors) if errors else None,
         "scenarios": {name: {"label": a.get("label", name.replace("_", " ")),
                              "assumptions": {k: v for k, v in a.items() if k != "label"},
-                             "spend": scenario(base, a, retiering_savings, idle_seat_cost)}
+                             "spend": scenario(base, a, retiering_savings, idle_seat_cost, reclaimable_per_quarter)}
                       for name, a in scenarios.items()},
     }

@@ -525,8 +525,9 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     metrics["reference_models"] = dict(reference_models)
     metrics["assumptions"] = _records(value_assumptions(outcomes_q, tables["use_cases"]))
     modality_history = {m: [h["modality"].get(m, 0.0) for h in history] for m in forecast.MODALITIES}
+    reclaimable = (summary["total"][str(days[-1])]["cost_per_year"] / 4) if summary else 0.0
     metrics["forecast"] = forecast.forecast(history, modality_history, current["retiering_savings"],
-                                            current["idle_seat_cost"], scenarios or {})
+                                            current["idle_seat_cost"], scenarios or {}, reclaimable)
     return metrics
 
 

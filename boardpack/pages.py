@@ -291,9 +291,10 @@ def value_per_seat_table(m: dict) -> str:
     rows = [dict(p, evidence=("measured" if p["value_measured"] and not p["value_estimated"] else
                               "estimated" if p["value"] else "none")) for p in m.get("value_per_seat") or []]
     return table(rows, {"product": ("Product", _text), "value": ("Value", money), "evidence": ("Evidence", _text),
-                        "value_per_active_seat": ("Per active seat", money),
+                        # without evidenced value there is no value per seat, and no utilisation that pays
+                        "value_per_active_seat": ("Per active seat", lambda v: "no value" if v is None else money(v)),
                         "cost_per_licensed_seat": ("Cost per seat", money), "utilisation": ("Utilisation", fmt.pct),
-                        "break_even_utilisation": ("Break-even", fmt.pct)},
+                        "break_even_utilisation": ("Break-even", lambda v: "no basis" if v is None else fmt.pct(v))},
                  numeric={"value", "value_per_active_seat", "cost_per_licensed_seat", "utilisation",
                           "break_even_utilisation"})
 
@@ -407,6 +408,7 @@ def _assumption(key: str, value: float, m: dict) -> str:
                              f"({fmt.money(m['retiering_savings'], cur)}) realised every quarter",
         "idle_seats_reallocated": f"{fmt.pct(value)} of this quarter's idle-seat cost "
                                   f"({fmt.money(m['idle_seat_cost'], cur)}) removed every quarter",
+        "seats_reclaimed": _reclaimed(value, m),
     }[key]
     # an assumption with nothing to act on changes nothing: say so, rather than imply an effect
     if key in ("usage_growth", "price_change") and "api_tokens" not in m["forecast"].get("parts", {}):
@@ -415,7 +417,19 @@ def _assumption(key: str, value: float, m: dict) -> str:
         text += f" (no effect: {NO_TOKENS if not m['token_spend'] else 'nothing to re-tier'})"
     elif key == "idle_seats_reallocated" and not m["idle_seat_cost"]:
         text += f" (no effect: {'no idle seats' if m['seats'] else 'no seat report this quarter'})"
+    elif key == "seats_reclaimed" and not m.get("reclaim"):
+        text += " (no effect: no seat report of its users this quarter)"
     return text
+
+
+def _reclaimed(value: float, m: dict) -> str:
+    r = m.get("reclaim")
+    if not r:
+        return f"{fmt.pct(value)} of the seats unused for the longest reclaim threshold taken back"
+    longest = str(r["days"][-1])
+    total = r["total"][longest]
+    return (f"{fmt.pct(value)} of the {fmt.number(total['seats'])} seats unused for {longest} days or more taken back, "
+            f"{fmt.money(value * total['cost_per_year'] / 4, m['currency'])} less every quarter")
 
 
 def use_case_rows(m: dict) -> list[dict]:

@@ -43,7 +43,7 @@ def test_the_shipped_configuration_loads_in_the_shape_the_code_uses():
     assert all(isinstance(v, float) for v in cfg.targets.values())
     assert cfg.reference_models == {"light": "gpt-4.1-nano", "standard": "gpt-4.1", "frontier": "gpt-5"}
     assert cfg.scenarios["price_cut"] == {"label": "Vendors cut token prices by 25%", "price_change": -0.25}
-    assert set(cfg.scenarios) == {"usage_surge", "price_cut", "right_sizing"}
+    assert set(cfg.scenarios) == {"usage_surge", "price_cut", "right_sizing", "seats_reclaimed"}
     assert cfg.engine == EngineSettings()
     assert cfg.truth == {"OpenAI": "openai", "Anthropic": "anthropic"}
     assert cfg.seat_prices["Microsoft 365 Copilot"] == 30.0
