@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 from .engine import ENGINES, EngineSettings
@@ -103,6 +103,16 @@ class Scenario(_Section):
     retiering_adopted: Fraction = 0.0
     idle_seats_reallocated: Fraction = 0.0
     seats_reclaimed: Fraction = 0.0
+
+    @field_validator("seats_reclaimed")
+    @classmethod
+    def _not_both_seat_levers(cls, value: float, info: ValidationInfo) -> float:
+        # the reclaimable seats are among the idle ones: a scenario with both would save the same seats twice
+        if value and info.data.get("idle_seats_reallocated"):
+            raise PydanticCustomError("bound", "must be {rule}{hint}", {
+                "rule": "0 when idle_seats_reallocated is set (both take back the same idle seats)",
+                "hint": "; keep one of the two in this scenario"})
+        return value
 
 
 class Branding(_Section):

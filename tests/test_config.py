@@ -43,7 +43,7 @@ def test_the_shipped_configuration_loads_in_the_shape_the_code_uses():
     assert all(isinstance(v, float) for v in cfg.targets.values())
     assert cfg.reference_models == {"light": "gpt-4.1-nano", "standard": "gpt-4.1", "frontier": "gpt-5"}
     assert cfg.scenarios["price_cut"] == {"label": "Vendors cut token prices by 25%", "price_change": -0.25}
-    assert set(cfg.scenarios) == {"usage_surge", "price_cut", "right_sizing", "seats_reclaimed"}
+    assert set(cfg.scenarios) == {"usage_surge", "price_cut", "right_sizing"}
     assert cfg.engine == EngineSettings()
     assert cfg.truth == {"OpenAI": "openai", "Anthropic": "anthropic"}
     assert cfg.seat_prices["Microsoft 365 Copilot"] == 30.0
@@ -111,6 +111,8 @@ def test_every_problem_is_reported_at_once(tmp_path):
     ("[scenarios.free]\nprice_change = -1.5\n", "[scenarios.free] price_change", ">= -1"),
     ("[scenarios.s]\nretiering_adopted = 1.5\n", "[scenarios.s] retiering_adopted", "[0, 1]"),
     ("[scenarios.s]\nidle_seats_reallocated = -0.1\n", "[scenarios.s] idle_seats_reallocated", "[0, 1]"),
+    ("[scenarios.s]\nidle_seats_reallocated = 0.5\nseats_reclaimed = 1\n", "[scenarios.s] seats_reclaimed",
+     "the same idle seats"),
     ('[scenarios.s]\nusage_growth = "10%"\n', "[scenarios.s] usage_growth", "0.10 = 10%"),
     ("[scenarios]\nusage_growth = 0.1\n", "[scenarios] usage_growth", "a table of its own"),
     ('[company]\npaper = "A5"\n', "[company] paper", "A4 or Letter"),

@@ -34,10 +34,10 @@ BRIDGE = {"previous_token_spend": 3_420_406.16, "token_spend": 3_898_741.98, "vo
 FORECAST_BASE = [7_352_946.04, 7_881_336.27, 8_451_463.70, 9_067_164.36]
 SCENARIOS = {"usage_surge": [7_758_338.64, 8_789_087.60, 9_977_087.22, 11_348_045.92],
              "price_cut": [6_339_464.55, 6_800_679.93, 7_299_180.07, 7_838_505.90],
-             "right_sizing": [6_537_115.74, 7_065_505.97, 7_635_633.40, 8_251_334.06],
-             # the base less a quarter of the 2,256,600.00 a year of the seats unused for 90 days (RECLAIM below)
-             "seats_reclaimed": [7_352_946.04 - 564_150.00, 7_881_336.27 - 564_150.00, 8_451_463.70 - 564_150.00,
-                                 9_067_164.36 - 564_150.00]}
+             # the base less half the re-tiering saving (675,676.60 a quarter) and a quarter of the 2,256,600.00 a
+             # year of the seats unused for 90 days (RECLAIM below): 337,838.30 + 564,150.00 a quarter
+             "right_sizing": [7_352_946.04 - 901_988.30, 7_881_336.27 - 901_988.30, 8_451_463.70 - 901_988.30,
+                              9_067_164.36 - 901_988.30]}
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,8 @@ def read(folder: Path, settings: Settings) -> SourceData:
     users = _mapped_business_units(users, settings.attribution)
     data.seats = _seats(users)
     data.seat_users = _seat_users(users)
-    files = users.groupby("Month")["file"].agg(lambda f: ", ".join(sorted(set(f)))).to_dict()
+    files = (users[["Month", "file"]].drop_duplicates().groupby("Month")["file"]
+             .agg(lambda f: ", ".join(sorted(f))).to_dict())
     data.spend = _seat_spend(data.seats, settings, data, files)
     data.usage = empty_usage()  # seat reports hold no token volumes
     return data
@@ -114,14 +115,18 @@ def _columns(headers: list[str], path: Path) -> tuple[dict[str, str], str]:
 
 def _read_file(path: Path, data: SourceData) -> pd.DataFrame:
     """The users of one report: user, month, refresh date, business unit, active, last activity."""
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "the file is empty",
-                         "download the report again; the first line is the header.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not a readable CSV file ({e})", "download the report again as CSV.") from None
-    columns, variant = _columns(list(raw.columns), path)
+    def csv(**options) -> pd.DataFrame:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", **options)
+        except pd.errors.EmptyDataError:
+            raise InputError(path, "the file is empty",
+                             "download the report again; the first line is the header.") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as e:
+            raise InputError(path, f"not a readable CSV file ({e})", "download the report again as CSV.") from None
+
+    columns, variant = _columns(list(csv(nrows=0).columns), path)
+    # only the columns read: the per-app and prompt counts are half of a v2 report's bytes (benchmarks/seats.py)
+    raw = csv(usecols=sorted(set(columns.values())))
     data.notes.append(f"m365_copilot: {path.name} read as the {variant} header variant ({len(raw)} users).")
     if raw.empty:
         return pd.DataFrame()
@@ -174,7 +179,9 @@ def _refresh_and_period(raw, columns, path: Path, last: pd.Series, data: SourceD
     else:
         refresh = pd.Series(_refresh_from_name(path, last, data), index=raw.index)
     if "period" in columns:
-        period = raw[columns["period"]].str.extract(r"(\d+)", expand=False)
+        text = raw[columns["period"]]
+        distinct = pd.Series(text.unique())  # one report has one or two spellings: parse those, not every row
+        period = text.map(dict(zip(distinct, distinct.str.extract(r"(\d+)", expand=False))))
         if period.isna().any():
             row = int(period.isna().idxmax())
             raise InputError(path, f"Report Period {raw[columns['period']][row]!r} is not a day count",
@@ -224,11 +231,12 @@ def _latest_report_per_month(frames: list[pd.DataFrame], data: SourceData) -> pd
 
 def _mapped_business_units(users: pd.DataFrame, mapping) -> pd.DataFrame:
     """Users without a Department take the business unit the attribution map gives their key."""
-    if users.empty:
-        return users
-    keys = USER_KEY + users["user"]
-    found = business_units(keys[users["BusinessUnit"].isna()], mapping)
-    return users.assign(BusinessUnit=users["BusinessUnit"].where(users["BusinessUnit"].notna(), keys.map(found)))
+    if users.empty or mapping is None or len(mapping) == 0 or users["BusinessUnit"].notna().all():
+        return users  # nothing to map, or nobody to map
+    missing = users["BusinessUnit"].isna()
+    keys = USER_KEY + users.loc[missing, "user"]
+    found = business_units(keys, mapping)
+    return users.assign(BusinessUnit=users["BusinessUnit"].where(~missing, keys.map(found)))
 
 
 def _seats(users: pd.DataFrame) -> pd.DataFrame:
@@ -245,21 +253,24 @@ def _seats(users: pd.DataFrame) -> pd.DataFrame:
 
 
 def _seat_users(users: pd.DataFrame) -> pd.DataFrame:
-    """One row per user counted: the seat_users table (SEAT_USERS_COLUMNS), strings as str or None."""
+    """One row per user counted: the seat_users table (SEAT_USERS_COLUMNS), strings as str or None. Whole columns,
+    not rows: 600,000 users (benchmarks/seats.py) take about a second."""
     if users.empty:
         return _typed([], SEAT_USERS_COLUMNS)
-    users = users.sort_values(["refresh", "user"], kind="stable")
-    seat_id = [u if isinstance(u, str) and u else None for u in users["user"]]
-    out = _typed({
-        "ProviderName": [PROVIDER] * len(users), "Product": [PRODUCT] * len(users),
-        "SeatId": seat_id, "Anonymised": [bool(u and CONCEALED.match(u)) for u in seat_id],
-        "BusinessUnit": list(users["BusinessUnit"]), "ReportDate": list(users["refresh"].dt.normalize()),
-        "AssignedDate": [None] * len(users), "LastActivityDate": list(users["last"]),
-    }, SEAT_USERS_COLUMNS)
-    for column, kind in SEAT_USERS_COLUMNS.items():  # str or None, as the seats table's BusinessUnit (not NaN)
-        if kind == "string":
-            out[column] = out[column].astype(object).where(out[column].notna(), None)
-    return out
+    users = users.sort_values(["refresh", "user"], kind="stable").reset_index(drop=True)
+    seat_id = users["user"].astype(object).where(users["user"].notna() & (users["user"] != ""), None)
+    unit = users["BusinessUnit"].astype(object)
+    out = pd.DataFrame({
+        "ProviderName": PROVIDER, "Product": PRODUCT, "SeatId": seat_id,
+        "Anonymised": seat_id.fillna("").str.fullmatch(CONCEALED.pattern).astype(bool),
+        "BusinessUnit": unit.where(unit.notna(), None),
+        "ReportDate": users["refresh"].dt.normalize().astype("datetime64[us]"),
+        "AssignedDate": pd.Series(pd.NaT, index=users.index, dtype="datetime64[us]"),
+        "LastActivityDate": pd.to_datetime(users["last"]).astype("datetime64[us]"),
+    }, index=users.index)
+    for column in ("ProviderName", "Product"):
+        out[column] = out[column].astype(object)
+    return out[list(SEAT_USERS_COLUMNS)]
 
 
 def _seat_spend(seats: pd.DataFrame, settings: Settings, data: SourceData, files: dict) -> pd.DataFrame:
