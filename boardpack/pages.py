@@ -339,13 +339,18 @@ def reclaim_table(m: dict) -> str:
     return table(rows, columns, numeric=set(columns) - {"product"})
 
 
+# How the pricing-model table names each kind of spend (x_SpendModality) for a reader of the pack
+PRICING_MODELS = {"api_tokens": "Per token (APIs)", "seat_licence": "Per seat (licences)",
+                  "self_hosted": "Per GPU hour (self-hosted)", "platform": "Flat fee (platforms)"}
+
+
 def flexibility_page(m: dict) -> HTML:
     cur = m["currency"]
     figure = chart(charts.provider_shares(m["providers"], m["history"]),
                    "Share of AI spend by provider this quarter, and the Herfindahl-Hirschman index by quarter.",
                    "Bar chart of provider spend shares and a line of provider concentration over time.")
     total = m["spend"] or 1
-    modality = [{"modality": k.replace("_", " "), "spend": v, "share": v / total} for k, v in
+    modality = [{"modality": PRICING_MODELS.get(k, k.replace("_", " ")), "spend": v, "share": v / total} for k, v in
                 sorted(m["modality"].items(), key=lambda kv: -kv[1])]
     mix = table(modality, {"modality": ("Pricing model", _text), "spend": ("Spend", lambda v: fmt.money(v, cur)),
                            "share": ("Share", fmt.pct)}, numeric={"spend", "share"})
