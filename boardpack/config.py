@@ -14,16 +14,12 @@ from pydantic_core import PydanticCustomError
 
 from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
-from .schema import ENGAGED_MONTHS, RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIERS
+from .schema import SEAT_RULES, TIERS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "boardpack.toml"
 
 DEFAULT_TARGETS = {"value_multiple": 3.0, "workload_fit": 0.80, "portable_spend_share": 0.50}
-# Reclaimable seats (docs/metrics.md): days without activity that make a seat reclaimable, shortest first, and the
-# share of a year's AI spend at which the longest threshold's saving is a headline of the executive summary.
-DEFAULT_SEATS = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE,
-                 "engaged_months": ENGAGED_MONTHS}
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class Config:
     truth: dict = field(default_factory=dict)  # provider -> the source whose cost counts (raw data folders)
     seat_prices: dict = field(default_factory=dict)  # seat product -> price per seat and month (raw folders)
     scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
-    seats: dict = field(default_factory=lambda: dict(DEFAULT_SEATS))  # reclaim_days, headline_share
+    seats: dict = field(default_factory=lambda: dict(SEAT_RULES))  # reclaim_days, headline_share, engaged_months
     branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
     engine: EngineSettings = field(default_factory=EngineSettings)
     path: str = ""
@@ -136,10 +132,10 @@ def _ascending_days(days: list[int]) -> bool:
 
 class Seats(_Section):
     reclaim_days: Annotated[list[int], _check("1 to 5 whole days, each >= 1, ascending, e.g. [30, 60, 90]",
-                                              _ascending_days)] = DEFAULT_SEATS["reclaim_days"]
-    headline_share: Share = DEFAULT_SEATS["headline_share"]
+                                              _ascending_days)] = SEAT_RULES["reclaim_days"]
+    headline_share: Share = SEAT_RULES["headline_share"]
     engaged_months: Annotated[int, _check("1, 2 or 3 (monthly reports of a quarter)", lambda v: 1 <= v <= 3)] \
-        = DEFAULT_SEATS["engaged_months"]
+        = SEAT_RULES["engaged_months"]
 
 
 class Sources(_Section):

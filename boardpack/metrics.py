@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import forecast
 from .quarters import Quarter
-from .schema import ENGAGED_MONTHS, EVIDENCE, RECLAIM_DAYS, RECLAIM_HEADLINE_SHARE, TIER_RANK
+from .schema import ACTIVE_DAYS, EVIDENCE, SEAT_RULES, TIER_RANK
 
 MEASURED_OR_ESTIMATED = ("measured", "estimated")
 NO_TOKENS = "no token spend this quarter"
@@ -247,7 +247,8 @@ def value_per_seat(spend: pd.DataFrame, outcomes: pd.DataFrame, seats: pd.DataFr
         out.append({
             "product": product, "use_cases": sorted(mine.index), "seat_cost": cost, "value": evidenced,
             "value_measured": value["measured"], "value_estimated": value["estimated"],
-            "assumed_value": value["assumed"], "multiple": _ratio(evidenced, cost) if evidenced else None,
+            "assumed_value": value["assumed"], "evidence": _evidence_label(pd.Series(value)),
+            "multiple": _ratio(evidenced, cost) if evidenced else None,
             "licensed_seats": float(licensed), "active_users": float(active),
             "utilisation": _ratio(active, licensed), "value_per_active_seat": per_active,
             "cost_per_licensed_seat": per_licensed_cost,
@@ -265,7 +266,6 @@ def seat_prices(seats: pd.DataFrame, spend: pd.DataFrame) -> dict[str, float]:
     return {p: float(cost[p] / months[p]) for p in cost.index if p in months.index and months[p] > 0 and cost[p] > 0}
 
 
-ACTIVE_DAYS = 30  # a seat is active in a report when used in the 30 days up to it (the seat reports' own window)
 RECLAIM_COLUMNS = ["Product", "ProviderName", "SeatId", "Anonymised", "BusinessUnit", "ReportDate", "AssignedDate",
                    "LastActivityDate", "IdleSince", "DaysIdle", "NeverUsed", "ReclaimDays", "CostPerYear"]
 
@@ -280,11 +280,9 @@ def reclaimable_seats(seat_users: pd.DataFrame, quarter: Quarter, prices: dict[s
     the first report that lists it, which can only understate how long it has been idle. `ReclaimDays` is the
     longest threshold of `days` it has reached; `CostPerYear` is twelve months at the product's price in
     `prices` (empty when the product has none)."""
-    upto = seat_users[seat_users["ReportDate"] < quarter.end]
-    inside = upto[quarter.contains(upto["ReportDate"])]
-    if inside.empty:
+    upto, latest = _last_reports(seat_users, quarter)
+    if latest.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in RECLAIM_COLUMNS})
-    latest = inside[inside["ReportDate"] == inside.groupby("Product")["ReportDate"].transform("max")].copy()
     first_seen = upto.groupby(["Product", "SeatId"])["ReportDate"].min().rename("FirstSeen")
     latest = latest.join(first_seen, on=["Product", "SeatId"])
     last, assigned = latest["LastActivityDate"], latest["AssignedDate"]
@@ -298,6 +296,13 @@ def reclaimable_seats(seat_users: pd.DataFrame, quarter: Quarter, prices: dict[s
     out["CostPerYear"] = out["Product"].map(lambda p: prices[p] * 12 if p in prices else float("nan"))
     return (out.sort_values(["Product", "DaysIdle", "SeatId"], ascending=[True, False, True])[RECLAIM_COLUMNS]
             .reset_index(drop=True))
+
+
+def _last_reports(seat_users: pd.DataFrame, quarter: Quarter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every report up to the quarter's end, each product's last report in the quarter)."""
+    upto = seat_users[seat_users["ReportDate"] < quarter.end]
+    inside = upto[quarter.contains(upto["ReportDate"])]
+    return upto, inside[inside["ReportDate"] == inside.groupby("Product")["ReportDate"].transform("max")].copy()
 
 
 def monthly_reports(seat_users: pd.DataFrame) -> pd.DataFrame:
@@ -349,10 +354,9 @@ def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Qu
                     days: list[int]) -> dict | None:
     """Per product and in total, the seats reclaimable at each threshold and what they cost a year; None when
     the quarter has no seat report with its users (the pack then names the file that would fill it)."""
-    inside = seat_users[quarter.contains(seat_users["ReportDate"])]
-    if inside.empty:
+    latest = _last_reports(seat_users, quarter)[1]
+    if latest.empty:
         return None
-    latest = inside[inside["ReportDate"] == inside.groupby("Product")["ReportDate"].transform("max")]
     products = []
     for product, rows in latest.groupby("Product", sort=True):
         mine = reclaim[reclaim["Product"] == product]
@@ -472,8 +476,10 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
 
 def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_models: dict,
                     currency: str, status: str, scenarios: dict | None = None,
-                    seat_rules: dict | None = None) -> dict:
-    """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history."""
+                    seat_rules: dict | None = None, reclaim: pd.DataFrame | None = None) -> dict:
+    """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history.
+
+    `reclaim`: the quarter's `reclaim_list`, when the caller has made it (steps.compute writes it to tables/)."""
     spend = tables["spend"]
     # One headline per quarter from the first in the data: the history, this quarter and the previous one.
     history = [headline(tables, q, reference_models) for q in _quarter_range(min(_quarters(spend)), quarter)]
@@ -503,14 +509,14 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     by_unit = seat_utilisation(seats_q, spend_q, by_unit=True)
     metrics["seats_by_unit"] = None if by_unit is None else _records(by_unit)
     # reclaimable seats, from the seat reports' users (README, "Reclaimable seats"); null: no such report this quarter
-    rules = {"reclaim_days": list(RECLAIM_DAYS), "headline_share": RECLAIM_HEADLINE_SHARE,
-             "engaged_months": ENGAGED_MONTHS} | (seat_rules or {})
+    rules = SEAT_RULES | (seat_rules or {})
     prices, days = seat_prices(seats_q, spend_q), list(rules["reclaim_days"])
     users = tables.get("seat_users")
-    summary = None if users is None else reclaim_summary(users, reclaim_list(tables, quarter, days), quarter, prices,
-                                                         days)
+    if users is not None and reclaim is None:
+        reclaim = reclaimable_seats(users, quarter, prices, days)
+    summary = None if users is None else reclaim_summary(users, reclaim, quarter, prices, days)
+    saving = summary["total"][str(days[-1])]["cost_per_year"] if summary else 0.0  # a year, at the longest threshold
     if summary is not None:  # a headline of the executive summary when a year of it is a material share of spend
-        saving = summary["total"][str(days[-1])]["cost_per_year"]
         summary["headline_share"] = rules["headline_share"]
         summary["material"] = bool(saving and current["spend"] and saving >= rules["headline_share"] * current["spend"] * 4)
     metrics["reclaim"] = summary
@@ -525,9 +531,8 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     metrics["reference_models"] = dict(reference_models)
     metrics["assumptions"] = _records(value_assumptions(outcomes_q, tables["use_cases"]))
     modality_history = {m: [h["modality"].get(m, 0.0) for h in history] for m in forecast.MODALITIES}
-    reclaimable = (summary["total"][str(days[-1])]["cost_per_year"] / 4) if summary else 0.0
     metrics["forecast"] = forecast.forecast(history, modality_history, current["retiering_savings"],
-                                            current["idle_seat_cost"], scenarios or {}, reclaimable)
+                                            current["idle_seat_cost"], scenarios or {}, saving / 4)
     return metrics
 
 

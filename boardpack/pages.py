@@ -288,13 +288,12 @@ def value_per_seat_table(m: dict) -> str:
     at which the product meets the value-multiple target (metrics.json `value_per_seat`)."""
     cur = m["currency"]
     money = lambda v: fmt.money(v, cur)  # noqa: E731
-    rows = [dict(p, evidence=("measured" if p["value_measured"] and not p["value_estimated"] else
-                              "estimated" if p["value"] else "none")) for p in m.get("value_per_seat") or []]
-    return table(rows, {"product": ("Product", _text), "value": ("Value", money), "evidence": ("Evidence", _text),
-                        # without evidenced value there is no value per seat, and no utilisation that pays
-                        "value_per_active_seat": ("Per active seat", lambda v: "no value" if v is None else money(v)),
-                        "cost_per_licensed_seat": ("Cost per seat", money), "utilisation": ("Utilisation", fmt.pct),
-                        "break_even_utilisation": ("Break-even", lambda v: "no basis" if v is None else fmt.pct(v))},
+    return table(m.get("value_per_seat") or [],
+                 {"product": ("Product", _text), "value": ("Value", money), "evidence": ("Evidence", _text),
+                  # without evidenced value there is no value per seat, and no utilisation that pays
+                  "value_per_active_seat": ("Per active seat", lambda v: "no value" if v is None else money(v)),
+                  "cost_per_licensed_seat": ("Cost per seat", money), "utilisation": ("Utilisation", fmt.pct),
+                  "break_even_utilisation": ("Break-even", lambda v: "no basis" if v is None else fmt.pct(v))},
                  numeric={"value", "value_per_active_seat", "cost_per_licensed_seat", "utilisation",
                           "break_even_utilisation"})
 

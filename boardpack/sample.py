@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import prices
-from .schema import COLUMNS
+from .schema import ACTIVE_DAYS, COLUMNS
 
 COMPANY = "Northwind Group"
 SEED = 20260930
@@ -201,9 +201,8 @@ SEAT_REPORTS = 3
 # When each product's first seats were assigned (its general availability): the seats of the sample's first
 # month were assigned between then and that month's end. GitHub reports the day; Graph does not.
 SEATS_SINCE = {"Microsoft 365 Copilot": "2023-11-01", "GitHub Copilot Business": "2023-03-01"}
-# Active in a report: LastActivityDate > ReportDate - 30 days, i.e. ReportDate-29 .. ReportDate inclusive: the
+# Active in a report: LastActivityDate > ReportDate - ACTIVE_DAYS, i.e. ReportDate-29 .. ReportDate inclusive: the
 # rule of adapters/m365.py (`last > refresh - period days`) for the 30-day report period.
-ACTIVE_DAYS = 30
 NEVER_ACTIVE = 0.04  # seat holders who never use the product, whatever the month
 MONTHLY_NOISE = 0.35  # month-to-month swing of a user's engagement: who drops out of, or back into, activity
 ONBOARDING = 2.0  # engagement bonus in a seat's first month: new holders try the product, many then lapse

@@ -129,9 +129,13 @@ TIERS = ("light", "standard", "frontier")  # ascending capability (and price)
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 EVIDENCE = ("measured", "estimated", "assumed")
 STAGES = ("pilot", "production", "retired")
-RECLAIM_DAYS = (30, 60, 90)  # days without use that make a seat reclaimable, by default ([seats] reclaim_days)
-ENGAGED_MONTHS = 3  # monthly reports of a quarter a seat is active in to count as engaged ([seats] engaged_months)
-RECLAIM_HEADLINE_SHARE = 0.01  # a year's saving at which reclaimable seats head the summary ([seats] headline_share)
+# A seat is active in a seat report when its holder used it in the 30 days up to the report: the window of
+# GitHub's seat list and of Microsoft's D30 report, which the adapters, the sample and the metrics share.
+ACTIVE_DAYS = 30
+# The defaults of the configuration's [seats] (docs/metrics.md): days without use that make a seat reclaimable;
+# the share of a year's AI spend at which the longest threshold's saving heads the executive summary; monthly
+# reports of a quarter a seat is active in to count as engaged.
+SEAT_RULES = {"reclaim_days": [30, 60, 90], "headline_share": 0.01, "engaged_months": 3}
 SPEND_MODALITIES = ("api_tokens", "seat_licence", "self_hosted", "platform")
 TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")

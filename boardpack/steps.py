@@ -146,12 +146,12 @@ def compute(output_dir: str | Path, config: str | Path | None) -> dict:
     tables = read_tables(out)
     reference = _reference_models(cfg, tables["models"])
     quarter = Quarter.parse(validation["quarter"])
+    reclaim = metrics.reclaim_list(tables, quarter, cfg.seats["reclaim_days"])  # made once: metrics.json and tables/
     result = metrics.quarter_metrics(tables, quarter, cfg.targets, reference, cfg.currency, validation["status"],
-                                     cfg.scenarios, cfg.seats)
+                                     cfg.scenarios, cfg.seats, reclaim)
     write_json(result, out / "metrics.json")
     if result["reclaim"] is not None:  # the list for IT: tables/reclaim.parquet, and so reclaim.csv in exports/
-        metrics.reclaim_list(tables, quarter, cfg.seats["reclaim_days"]).to_parquet(out / "tables" / "reclaim.parquet",
-                                                                                    index=False)
+        reclaim.to_parquet(out / "tables" / "reclaim.parquet", index=False)
     return result
 
 

@@ -46,14 +46,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from ..schema import SEAT_USERS_COLUMNS, SEATS_COLUMNS
+from ..schema import ACTIVE_DAYS, SEAT_USERS_COLUMNS, SEATS_COLUMNS
 from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "github_copilot"
 PROVIDER = "GitHub"
 PRODUCTS = {"business": "GitHub Copilot Business", "enterprise": "GitHub Copilot Enterprise"}
 DEFAULT_PLAN = "business"
-ACTIVE_DAYS = 30
 DATE_IN_NAME = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?(?![0-9])")
 SEAT_COLUMNS = ["Month", "asof", "day", "seat", "seat_id", "keys", "Product", "BusinessUnit", "active", "assigned",
                 "last", "file", "total_seats"]
