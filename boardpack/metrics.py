@@ -373,7 +373,24 @@ def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Qu
                       "cost_per_year": sum(p["by_days"][str(t)]["cost_per_year"] or 0.0 for p in products)}
              for t in days}
     return {"days": list(days), "products": products, "total": total,
-            "unpriced": [p["product"] for p in products if p["price_per_month"] is None]}
+            "unpriced": [p["product"] for p in products if p["price_per_month"] is None],
+            "by_unit": _reclaim_by_unit(latest, reclaim, prices, days)}
+
+
+def _reclaim_by_unit(latest: pd.DataFrame, reclaim: pd.DataFrame, prices: dict[str, float],
+                     days: list[int]) -> list[dict]:
+    """The same counts per business unit and product, for the business-unit views; seats whose report names no
+    business unit belong to none of them (they stay in the product's totals)."""
+    out = []
+    for (unit, product), rows in latest.dropna(subset=["BusinessUnit"]).groupby(["BusinessUnit", "Product"], sort=True):
+        mine = reclaim[(reclaim["Product"] == product) & (reclaim["BusinessUnit"] == unit)]
+        price = prices.get(product)
+        out.append({"business_unit": unit, "product": product, "seats": len(rows),
+                    "never_used": int(mine["NeverUsed"].sum()),
+                    "by_days": {str(t): {"seats": int((mine["DaysIdle"] >= t).sum()),
+                                         "cost_per_year": None if price is None
+                                         else float((mine["DaysIdle"] >= t).sum() * price * 12)} for t in days}})
+    return out
 
 
 # --- 3. Flexibility ----------------------------------------------------------------------------------

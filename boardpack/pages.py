@@ -505,7 +505,26 @@ def business_unit_page(m: dict, unit: str) -> HTML:
                               "seat_cost": ("Seat cost", money), "idle_seat_cost": ("Idle cost", money)},
                   numeric={"licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"})
     return _page("business_unit", m=m, unit=unit, u=unit_m, table=use_case_table(m, rows), seats=seats,
-                 seat_rows=seat_rows, attributable=by_unit is not None, meaning=QUADRANT_MEANING)
+                 seat_rows=seat_rows, attributable=by_unit is not None, meaning=QUADRANT_MEANING,
+                 reclaim=unit_reclaim_table(m, unit))
+
+
+def unit_reclaim_table(m: dict, unit: str) -> str:
+    """A business unit's seats to take back, per product (metrics.json `reclaim.by_unit`); "" when its seat
+    reports name none of its seats."""
+    r = m.get("reclaim")
+    rows = [u for u in (r or {}).get("by_unit") or [] if u["business_unit"] == unit]
+    if not rows:
+        return ""
+    cur, days = m["currency"], [str(d) for d in r["days"]]
+    records = [{"product": u["product"], "seats": u["seats"], "never_used": u["never_used"],
+                **{f"d{d}": u["by_days"][d]["seats"] for d in days},
+                "saving": u["by_days"][days[-1]]["cost_per_year"]} for u in rows]
+    columns = {"product": ("Product", _text), "seats": ("Seats", fmt.number),
+               **{f"d{d}": (f"{d}+ days", fmt.number) for d in days},
+               "never_used": ("Never used", fmt.number),
+               "saving": (f"Cost a year, {days[-1]}+", lambda v: fmt.money(v, cur))}
+    return table(records, columns, numeric=set(columns) - {"product"})
 
 
 def view_cover(m: dict, cfg: Config, generated: str, view, contents: list[tuple[str, str]],

@@ -75,6 +75,22 @@ def test_a_product_without_a_price_is_listed_without_a_cost_and_named():
     assert got["total"]["90"] == {"seats": 4, "cost_per_year": 1080.0}
 
 
+def test_business_units_get_their_own_seats_to_take_back_and_seats_of_no_unit_belong_to_none():
+    table = users()
+    table.loc[table["SeatId"].isin(["c", "f"]), "BusinessUnit"] = "Legal"
+    table.loc[table["SeatId"] == "b", "BusinessUnit"] = None
+    got = metrics.reclaim_summary(table, metrics.reclaimable_seats(table, Q3, PRICES, [30, 60, 90]), Q3, PRICES,
+                                  [30, 60, 90])["by_unit"]
+    # Finance holds g, h, i, j (h idle 92 days, i never used for 46) and a, d, e (d never used for 92 days);
+    # Legal holds c and f, both idle 90 days or more; b's report names no business unit.
+    assert [(u["business_unit"], u["product"], u["seats"], u["never_used"]) for u in got] == [
+        ("Finance", GH, 4, 1), ("Finance", M365, 3, 1), ("Legal", M365, 2, 0)]
+    assert got[0]["by_days"] == {"30": {"seats": 2, "cost_per_year": 456.0}, "60": {"seats": 1, "cost_per_year": 228.0},
+                                 "90": {"seats": 1, "cost_per_year": 228.0}}
+    assert got[1]["by_days"]["90"] == {"seats": 1, "cost_per_year": 360.0}
+    assert got[2]["by_days"]["30"] == got[2]["by_days"]["90"] == {"seats": 2, "cost_per_year": 720.0}
+
+
 def test_a_quarter_without_a_seat_report_of_its_users_has_no_reclaim_summary():
     table = users()
     assert metrics.reclaim_summary(table, metrics.reclaimable_seats(table, Quarter.parse("2026-Q1"), PRICES, [30]),

@@ -155,7 +155,8 @@ def test_a_section_the_pack_gains_replaces_its_line_and_a_provisional_view_carri
 def tables(pack):
     read = lambda name: pd.read_parquet(pack["folder"] / "tables" / f"{name}.parquet")  # noqa: E731
     return {"spend": quarter_rows(read("spend"), "ChargePeriodStart"), "use_cases": read("use_cases"),
-            "outcomes": quarter_rows(read("outcomes"), "Month"), "seats": quarter_rows(read("seats"), "Month")}
+            "outcomes": quarter_rows(read("outcomes"), "Month"), "seats": quarter_rows(read("seats"), "Month"),
+            "seat_users": quarter_rows(read("seat_users"), "ReportDate")}
 
 
 @pytest.mark.parametrize("unit", ["Legal", "Sales & Marketing", "Group IT"])
@@ -185,6 +186,17 @@ def test_a_business_unit_view_has_its_rows_of_appendix_a_and_its_share_from_the_
     for product, rows in seats.groupby("Product"):
         line = (f"{product} {fmt.number(rows['LicensedSeats'].sum() / months)} "
                 f"{fmt.number(rows['ActiveUsers'].sum() / months)}")
+        assert line in text, line
+    # its seats to take back: the rows of the pack's list for IT that name it, counted here
+    reclaim = pd.read_csv(pack["folder"] / "exports" / "reclaim.csv")
+    users = tables["seat_users"]
+    assert (reclaim["BusinessUnit"] == unit).any()
+    for product, rows in reclaim[reclaim["BusinessUnit"] == unit].groupby("Product"):
+        mine = users[users["Product"] == product]
+        held = (mine[mine["ReportDate"] == mine["ReportDate"].max()]["BusinessUnit"] == unit).sum()
+        line = (f"{product} {fmt.number(held)} "
+                + " ".join(fmt.number((rows["DaysIdle"] >= d).sum()) for d in (30, 60, 90))
+                + f" {fmt.number(rows['NeverUsed'].sum())} {fmt.money((rows['DaysIdle'] >= 90).sum() * rows['CostPerYear'].iloc[0])}")
         assert line in text, line
 
 
