@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import render
+from . import metrics_json, render
 from .config import ROOT, load_config
 from .exceptions import BoardpackError, InputError
 from .sniff import sha256
@@ -144,7 +144,7 @@ def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.Exit
     with _step("metrics", report) as step:
         run_notebook("02-metrics", staging, params)
         checkpoint("metrics")
-        m = _read(staging, "metrics")
+        m = metrics_json.read(staging)
         # a metric without a basis is None in metrics.json; the summary gives the reason instead
         why = m.get("no_basis") or {}
         shown = (("value multiple", "value_multiple", "{:.2f}x"), ("workload fit", "workload_fit", "{:.1%}"),
@@ -206,7 +206,7 @@ def write_manifest(out: Path, parameters: dict) -> Path:
     manifest.sha256, the hash of the manifest itself (boardpack/verify.py: `seal`)."""
     from .verify import MANIFEST, SEAL, seal
 
-    prov, metrics = _read(out, "provenance"), _read(out, "metrics")
+    prov, metrics = _read(out, "provenance"), metrics_json.read(out)
     outputs = {str(p.relative_to(out)): {"sha256": sha256(p), "bytes": p.stat().st_size}
                for p in sorted(out.rglob("*")) if p.is_file() and p.name not in (MANIFEST, SEAL, OWNER)}
     manifest = {"quarter": metrics["quarter"], "status": metrics["status"], "currency": metrics["currency"],

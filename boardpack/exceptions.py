@@ -32,3 +32,7 @@ class ConfigError(BoardpackError):
 
 class LedgerError(BoardpackError):
     """The dollar ledger does not balance: money would be lost or made up between the inputs and the pack."""
+
+
+class MetricsFileError(BoardpackError):
+    """metrics.json is not what its schema (boardpack/data/metrics.schema.json) describes."""

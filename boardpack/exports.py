@@ -29,7 +29,7 @@ from typing import Mapping
 import pandas as pd
 import xlsxwriter
 
-from . import ledger
+from . import ledger, metrics_json
 from .schema import TABLES
 
 EXPORTS = "exports"
@@ -186,7 +186,7 @@ def write(pack_dir: str | Path, generated: str | None = None,
     `generated` (YYYY-MM-DD) dates the workbook; None: the `generated` parameter of the pack's manifest.json.
     `tables` adds tables that are not (or not yet) in `tables/`; one of the same name replaces the file's."""
     pack = Path(pack_dir)
-    metrics = json.loads((pack / "metrics.json").read_text(encoding="utf-8"))
+    metrics = metrics_json.read(pack)
     book = json.loads((pack / "ledger.json").read_text(encoding="utf-8"))
     frames = {p.stem: pd.read_parquet(p) for p in sorted((pack / "tables").glob("*.parquet"))
               if p.stem not in NOT_EXPORTED} | dict(tables or {})

@@ -34,9 +34,9 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import fmt, publish, views
+from . import fmt, metrics_json, publish, views
 from .config import ROOT
-from .exceptions import BoardpackError
+from .exceptions import BoardpackError, MetricsFileError
 
 DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
 DEFAULT_ENV_FILE = ROOT / ".env"
@@ -416,6 +416,10 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise MailError(f"{folder}: manifest.json or metrics.json is not valid JSON ({e}); nothing was sent.") from None
+    try:
+        metrics_json.check(metrics, str(metrics_path))
+    except MetricsFileError as e:
+        raise MailError(f"{e}\n  Nothing was sent.") from None
     outputs = manifest.get("outputs", {})
     pdf = published(folder, outputs, "board-pack.pdf", q)
     published(folder, outputs, "metrics.json", q)

@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import escape
 from IPython.display import HTML
 
-from . import charts, fmt, restate
+from . import charts, fmt, metrics_json, restate
 from .config import ROOT, Config
 from .metrics import NO_TOKENS
 
@@ -71,8 +71,8 @@ def chart(fig, caption: str, alt: str) -> str:
 def load(output_dir: str | Path) -> dict:
     """What the pack notebook reads: metrics, gate results and provenance of a run."""
     out = Path(output_dir)
-    run = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
-           for name in ("metrics", "validation", "provenance")}
+    run = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8")) for name in ("validation", "provenance")}
+    run["metrics"] = metrics_json.read(out)
     sources = out / "sources.json"  # only for raw data folders
     run["sources"] = json.loads(sources.read_text(encoding="utf-8")) if sources.exists() else None
     ledger = out / "ledger.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import contracts, large, ledger, metrics, provenance
+from . import contracts, large, ledger, metrics, metrics_json, provenance
 from .config import load_config
 from .engine import open_engine
 from .exceptions import ConfigError, ContractError, NoDataError
@@ -27,6 +27,12 @@ TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Mon
 
 def write_json(obj, path: Path) -> Path:
     """`obj` as strict JSON: NaN and infinities, which JSON does not have, are written as null."""
+    path.write_text(json_text(obj), encoding="utf-8")
+    return path
+
+
+def json_text(obj) -> str:
+    """The text `write_json` writes."""
     def default(o):
         if isinstance(o, (np.integer,)):
             return int(o)
@@ -36,9 +42,7 @@ def write_json(obj, path: Path) -> Path:
             return o.isoformat()
         return str(o)
     # allow_nan=False: a non-finite number that _finite missed fails here instead of writing a bare NaN
-    text = json.dumps(_finite(obj), indent=2, default=default, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
+    return json.dumps(_finite(obj), indent=2, default=default, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _finite(obj):
@@ -149,7 +153,7 @@ def compute(output_dir: str | Path, config: str | Path | None) -> dict:
     reclaim = metrics.reclaim_list(tables, quarter, cfg.seats["reclaim_days"])  # made once: metrics.json and tables/
     result = metrics.quarter_metrics(tables, quarter, cfg.targets, reference, cfg.currency, validation["status"],
                                      cfg.scenarios, cfg.seats, reclaim)
-    write_json(result, out / "metrics.json")
+    metrics_json.write(result, out)
     if result["reclaim"] is not None:  # the list for IT: tables/reclaim.parquet, and so reclaim.csv in exports/
         reclaim.to_parquet(out / "tables" / "reclaim.parquet", index=False)
     return result

@@ -183,11 +183,11 @@ def choose(view: View, available: set[str], status: str, restatement: dict | Non
 
 def write(staging: Path, cfg, generated: str, full_pages: int) -> list[dict]:
     """Write every role view of the pack in `staging` (views/*.html, *.pdf, index.json); the index's entries."""
-    from . import pages, render
+    from . import metrics_json, pages, render
     from .steps import write_json
 
+    m = metrics_json.read(staging)
     full_html = (staging / "board-pack.html").read_text(encoding="utf-8")
-    m = json.loads((staging / "metrics.json").read_text(encoding="utf-8"))
     path = staging / "restatement.json"
     restatement = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     head, body_start, sections = split(full_html)

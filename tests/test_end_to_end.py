@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from boardpack import fmt
+from boardpack import fmt, metrics_json
 from boardpack.metrics import HEADLINE_KEYS
 from boardpack.schema import COLUMNS, TABLES
 
@@ -36,7 +36,7 @@ def test_pack_files(sample_pack):
 
 def test_metrics_json_keys_and_shares(sample_pack):
     m = json.loads((sample_pack[0] / "metrics.json").read_text())
-    assert REQUIRED_KEYS <= set(m)
+    assert REQUIRED_KEYS <= set(m) and metrics_json.problems(m) == []
     assert m["quarter"] == "2026-Q3" and m["currency"] == "USD" and m["status"] == "FINAL"
     for key in ("unattributed_spend_share", "workload_fit", "portable_spend_share", "top_provider_share",
                 "consumption_share", "open_weight_share"):
