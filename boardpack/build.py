@@ -36,7 +36,7 @@ from typing import Callable
 
 from . import metrics_json, render
 from .config import ROOT, load_config
-from .exceptions import BoardpackError, InputError
+from .exceptions import InputError, StepFailed
 from .sniff import sha256
 from .publish import LATEST, OWNER, build_lock, checkpoint, clean_leftovers, new_staging, publish
 from .quarters import Quarter
@@ -48,10 +48,6 @@ NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
 NO_VIEWS = "BOARDPACK_TEST_NO_VIEWS"
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
 USER_ERRORS = {"InputError", "NoDataError", "ContractError", "ConfigError", "EngineError", "LedgerError"}
-
-
-class StepFailed(BoardpackError):
-    """A notebook failed; the message is the user-facing report."""
 
 
 @dataclass

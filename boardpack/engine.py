@@ -22,17 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .exceptions import BoardpackError
+from .exceptions import EngineError
 
 ENGINES = ("duckdb", "spark")
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 JAVA_MIN = 17
 # Set by boardpack.spark_submit for the kernel it starts: the master and settings spark-submit was given
 MASTER_ENV, CONF_ENV = "BOARDPACK_SPARK_MASTER", "BOARDPACK_SPARK_CONF"
-
-
-class EngineError(BoardpackError):
-    """The engine asked for cannot start: a missing extra, Java, or a bad setting."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Errors a user can act on. Each carries the message the command line prints."""
+"""Errors a user can act on, every one of them in this module. Each carries the message the command line prints
+(without a traceback) and its exit code. Exceptions that never reach a user stay in their module: the SMTP outcome
+classes of `mail` (Transient, Permanent, Uncertain, Fatal) and `prices.PriceNotFound`, a LookupError for
+code that looks a price up."""
 
 from __future__ import annotations
 
@@ -36,3 +39,43 @@ class LedgerError(BoardpackError):
 
 class MetricsFileError(BoardpackError):
     """metrics.json is not what its schema (boardpack/data/metrics.schema.json) describes."""
+
+
+class NotAPack(BoardpackError):
+    """The folder given is neither a version of a pack nor a quarter folder with a current version."""
+
+
+class RenderError(BoardpackError, RuntimeError):
+    """The pack could not be rendered to HTML or PDF; no output file was written."""
+
+
+class BuildLocked(BoardpackError):
+    """Another build of the quarter holds its lock; the message names it."""
+
+    exit_code = 75  # EX_TEMPFAIL (sysexits.h): nothing is wrong with the input; try again later
+
+
+class PublishError(BoardpackError):
+    """The quarter folder is not in a shape a version can be published into."""
+
+
+class MailError(BoardpackError):
+    """The pack cannot be sent as asked (a refusal, bad recipients, bad SMTP settings); nothing was sent."""
+
+
+class NotAllSent(BoardpackError):
+    """Some recipients were not served; the message lists them with the reason."""
+
+    exit_code = 1
+
+
+class LockedError(MailError):
+    """Another send of the quarter holds the lock."""
+
+
+class EngineError(BoardpackError):
+    """The engine asked for cannot start: a missing extra, Java, or a bad setting."""
+
+
+class StepFailed(BoardpackError):
+    """A notebook failed; the message is the user-facing report."""

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Iterator
 
 from . import fmt, metrics_json, publish, views
 from .config import ROOT
-from .exceptions import BoardpackError, MetricsFileError
+from .exceptions import LockedError, MailError, MetricsFileError, NotAllSent
 
 DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
 DEFAULT_ENV_FILE = ROOT / ".env"
@@ -60,20 +60,6 @@ _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
-
-
-class MailError(BoardpackError):
-    """The pack cannot be sent as asked (a refusal, bad recipients, bad SMTP settings); nothing was sent."""
-
-
-class NotAllSent(BoardpackError):
-    """Some recipients were not served; the message lists them with the reason."""
-
-    exit_code = 1
-
-
-class LockedError(MailError):
-    """Another send of the quarter holds the lock."""
 
 
 # ----------------------------------------------------------------------------------------------- recipients

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .exceptions import BoardpackError
+from .exceptions import BuildLocked, PublishError
 
 LATEST = "latest"
 SEND_DIR = ".send"
@@ -53,16 +53,6 @@ ORPHAN_AGE = 60.0  # seconds: a staging folder without an owner file may be one 
 _VERSION = re.compile(r"v([1-9][0-9]*)")
 _TEMPORARY = re.compile(r"\.tmp-.*-([0-9]+)-[0-9a-f]{8}")
 _REPLACED = re.compile(r"\.replaced-(.+)-[0-9]+")
-
-
-class BuildLocked(BoardpackError):
-    """Another build of the quarter holds its lock; the message names it."""
-
-    exit_code = 75  # EX_TEMPFAIL (sysexits.h): nothing is wrong with the input; try again later
-
-
-class PublishError(BoardpackError):
-    """The quarter folder is not in a shape a version can be published into."""
 
 
 def quarter_dir(reports: str | Path, quarter: str) -> Path:

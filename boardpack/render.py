@@ -12,7 +12,7 @@ import re
 import uuid
 from pathlib import Path
 
-from boardpack.exceptions import BoardpackError
+from .exceptions import RenderError
 
 TEMPLATE_NAME = "boardpack"
 STATUSES = ("FINAL", "PROVISIONAL")
@@ -23,10 +23,6 @@ CONTEXT_DEFAULTS = {
     "paper": "A4",
 }
 REQUIRED_KEYS = ("company", "quarter", "status", "generated")
-
-
-class RenderError(BoardpackError, RuntimeError):
-    """The pack could not be rendered to HTML or PDF; no output file was written."""
 
 
 # ---------------------------------------------------------------------------------------------- context

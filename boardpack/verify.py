@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import ROOT
-from .exceptions import BoardpackError
+from .exceptions import BoardpackError, NotAPack
 from .publish import LATEST, current, version_of
 from .sniff import sha256
 
@@ -39,10 +39,6 @@ RECORDS = ("quarter", "parameters", "inputs", "contracts", "config", "outputs") 
 _VERSION_LINE = re.compile(rb'^  "version": "(v[1-9][0-9]*)",\n', re.MULTILINE)
 REBUILT = ("metrics.json", "ledger.json")  # besides tables/*.parquet; path-free, so comparable wherever the inputs are
 SHOWN = 5  # differing keys named per JSON file
-
-
-class NotAPack(BoardpackError):
-    """The folder given is neither a version of a pack nor a quarter folder with a current version."""
 
 
 @dataclass(frozen=True)
