@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import metrics_json, render
+from . import log, metrics_json, render
 from .config import ROOT, load_config
 from .exceptions import InputError, StepFailed
 from .sniff import sha256
@@ -42,6 +42,7 @@ from .publish import LATEST, OWNER, build_lock, checkpoint, clean_leftovers, new
 from .quarters import Quarter
 from .steps import write_json
 
+logger = log.get(__name__)
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
@@ -126,7 +127,19 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
 
 def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.ExitStack,
                         report: Callable[[Step], None], generated: str, engine: str | None) -> Path:
-    """The steps of a build, in its staging folder; the quarter's lock is taken as soon as the quarter is known."""
+    """The steps of a build, in its staging folder; the quarter's lock is taken as soon as the quarter is known.
+    The build's log is kept in the pack, `logs/build.log`, up to the manifest, which hashes it."""
+    staging = Path(params["output_dir"])
+    with contextlib.ExitStack() as kept:
+        kept.enter_context(log.kept_in(staging / "logs" / "build.log"))
+        logger.info("boardpack %s building %s from %s", _version(), params["quarter"] or "the latest complete quarter",
+                    params["data_dir"])
+        logger.debug("parameters: %s; engine: %s; generated: %s", params, engine or "the configuration's", generated)
+        return _steps(cfg, params, reports, locks, report, generated, engine, kept)
+
+
+def _steps(cfg, params: dict, reports: Path, locks: contextlib.ExitStack, report: Callable[[Step], None],
+           generated: str, engine: str | None, kept: contextlib.ExitStack) -> Path:
     staging = Path(params["output_dir"])
     with _step("validate", report) as step:
         run_notebook("01-validate", staging, params | {"engine": engine})
@@ -167,10 +180,21 @@ def _render_and_publish(cfg, params: dict, reports: Path, locks: contextlib.Exit
         from . import exports  # CSV and XLSX for finance (README, "Finance exports"), before the manifest hashes them
 
         exports.write(staging, generated=generated)
+        logger.info("exports written; writing the manifest and publishing")
+        kept.close()  # the log ends here: the manifest hashes it
         write_manifest(staging, params | {"generated": generated, "engine": v["engine"]["name"]})
         version = publish(staging, reports / m["quarter"])
         step.summary = f"{version}, now {LATEST}"
     return reports / m["quarter"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("boardpack")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _resolved(path: str | Path, what: str) -> Path:
@@ -188,8 +212,10 @@ def _step(name: str, report: Callable[[Step], None]):
     """Time a stage and report its one-line summary when it succeeds."""
     step = Step(name, 0.0, "")
     started = time.perf_counter()
+    logger.info("%s: started", name)
     yield step
     step.seconds = time.perf_counter() - started
+    logger.info("%s: %s (%.1f s)", name, step.summary, step.seconds)
     report(step)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Optional
@@ -14,6 +15,19 @@ from .config import ROOT
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+VERBOSITY = {"level": 0}  # -1 (-q) to 2 (-vv): set by main() for every command
+
+
+@app.callback()
+def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                     help="Say more on stderr: -v what each step did, -vv everything (the build's own "
+                                          "log is kept in the pack as logs/build.log either way)."),
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")) -> None:
+    """The `boardpack` command line: build a quarter's pack, generate the sample data."""
+    from . import log
+
+    VERBOSITY["level"] = -1 if quiet else min(verbose, 2)
+    log.configure(VERBOSITY["level"])
 
 DEFAULT_DATA = ROOT / "data" / "sample"
 # Shared by `build` and `scheduled`, which take the same inputs.
@@ -40,13 +54,16 @@ def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CO
     if data == DEFAULT_DATA and not (data / "spend.csv").exists():
         sample(out_dir=data)
     started = time.perf_counter()
-    out.print(f"[bold]boardpack[/] building {quarter or 'the latest complete quarter'} from {data}")
+    quiet = VERBOSITY["level"] < 0
+    if not quiet:
+        out.print(f"[bold]boardpack[/] building {quarter or 'the latest complete quarter'} from {data}")
 
     def show(step):
-        out.print(f"  [green]✓[/] {step.name:<9} {step.summary}" + (f"  [dim]({step.seconds:.1f} s)[/]" if step.seconds else ""))
+        if not quiet:
+            out.print(f"  [green]✓[/] {step.name:<9} {step.summary}" + (f"  [dim]({step.seconds:.1f} s)[/]" if step.seconds else ""))
 
     try:
-        with out.status("running…", spinner="dots"):
+        with contextlib.nullcontext() if quiet else out.status("running…", spinner="dots"):
             target = run_build(quarter, data, config, reports, on_step=show, engine=engine)
     except BoardpackError as e:
         err.print("[bold red]✗ No pack was rendered.[/] Earlier packs are untouched.\n")

@@ -35,15 +35,20 @@ def problems(m) -> list[str]:
     return found + [f"{where}: {v!r} is not a finite number" for where, v in _non_finite(m, [])]
 
 
-def check(m, source: str) -> dict:
-    """`m` when it is a valid metrics.json; else MetricsFileError naming `source` and the first problems."""
+REBUILD = (f"rebuild the pack with this boardpack (`boardpack build`); {NAME} is written by the build and is not to "
+           f"be edited. Its schema: boardpack/data/{SCHEMA}.")
+DEFECT = (f"nothing was written: these numbers would have been wrong or unexplained on a page. This is a defect of "
+          f"boardpack, not of the data; report it with the problems above. Its schema: boardpack/data/{SCHEMA}.")
+
+
+def check(m, source: str, hint: str = REBUILD) -> dict:
+    """`m` when it is a valid metrics.json; else MetricsFileError naming `source`, the first problems and `hint`."""
     found = problems(m)
     if found:
         shown = "\n".join(f"  - {p}" for p in found[:8]) + (f"\n  ... and {len(found) - 8} more" if len(found) > 8 else "")
         raise MetricsFileError(
             f"{source}: not a valid {NAME} ({len(found)} problem{'s' if len(found) != 1 else ''}):\n{shown}\n"
-            f"  How to fix: rebuild the pack with this boardpack (`boardpack build`); {NAME} is written by the build "
-            f"and is not to be edited. Its schema: boardpack/data/{SCHEMA}.")
+            f"  How to fix: {hint}")
     return m
 
 
@@ -63,7 +68,7 @@ def write(m: dict, folder: str | Path) -> Path:
     from .steps import json_text
 
     path, text = Path(folder) / NAME, json_text(m)
-    check(json.loads(text), str(path))
+    check(json.loads(text), str(path), DEFECT)
     path.write_text(text, encoding="utf-8")
     return path
 

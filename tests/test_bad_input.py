@@ -128,9 +128,15 @@ def test_bad_input_on_the_command_line_exits_2_and_the_earlier_pack_survives(cas
     shutil.copytree(sample_data, data)
     corrupt(data)
     quarter = args or ["--quarter", "2026-Q3"]
-    proc = run_cli("build", "--data", str(data), "--reports", str(pack.parent), *quarter)
+    # one case quiet (-q: nothing but the error), the other verbose (-v: the steps as they start, on stderr)
+    verbosity = "-q" if case == CLI[0] else "-v"
+    proc = run_cli(verbosity, "build", "--data", str(data), "--reports", str(pack.parent), *quarter)
     assert proc.returncode == 2
     message = proc.stderr
+    if verbosity == "-q":
+        assert proc.stdout == ""
+    else:
+        assert "boardpack building" in proc.stdout and "INFO boardpack.build: validate: started" in message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
     assert "Traceback" not in message

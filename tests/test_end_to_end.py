@@ -102,6 +102,22 @@ def test_manifest_traces_inputs_and_outputs(sample_pack, sample_data):
         assert outputs[name] == entry["sha256"], name
 
 
+def test_the_build_keeps_its_log_in_the_pack_and_the_manifest_hashes_it(sample_pack):
+    pack = sample_pack[0]
+    lines = (pack / "logs" / "build.log").read_text().splitlines()
+    stdout = sample_pack[1].stdout
+    assert "building the latest complete quarter from" in lines[0]
+    # each step's summary, as the terminal printed it, with its time
+    for step in ("validate", "metrics", "render"):
+        said = next(line for line in stdout.splitlines() if line.strip().startswith(f"✓ {step}"))
+        summary = said.split(step, 1)[1].split("  (")[0].strip()
+        assert any(f"INFO    boardpack.build: {step}: {summary} (" in line for line in lines), (step, summary)
+    assert lines[-1].endswith("exports written; writing the manifest and publishing")
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|DEBUG|WARNING|ERROR) ", line) for line in lines)
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert manifest["outputs"]["logs/build.log"]["sha256"] == tree_hashes(pack)["logs/build.log"]
+
+
 def test_executed_notebooks_carry_the_parameters(sample_pack, sample_data):
     nb = json.loads((sample_pack[0] / "notebooks" / "01-validate.ipynb").read_text())
     assert nb["metadata"]["papermill"]["parameters"]["data_dir"] == str(sample_data)
