@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import log, metrics_json, render
+from . import NO_PYSPARK, log, metrics_json, render
 from .config import ROOT, load_config
 from .exceptions import InputError, StepFailed
 from .sniff import sha256
@@ -114,6 +114,8 @@ def build(quarter: str | None, data_dir: str | Path, config: str | Path | None =
         if quarter:
             locks.enter_context(build_lock(reports / str(Quarter.parse(quarter))))
         staging = new_staging(reports)
+        if (engine or cfg.engine.name) != "spark":  # the kernels inherit it: no pyspark (boardpack/__init__.py)
+            locks.enter_context(_environment(NO_PYSPARK, "1"))
         try:
             checkpoint("start")
             params = {"quarter": quarter, "data_dir": str(_resolved(data_dir, "DATA")),
@@ -186,6 +188,20 @@ def _steps(cfg, params: dict, reports: Path, locks: contextlib.ExitStack, report
         version = publish(staging, reports / m["quarter"])
         step.summary = f"{version}, now {LATEST}"
     return reports / m["quarter"]
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str):
+    """`name=value` in this process's environment, and so in the kernels it starts, for the duration."""
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 def _version() -> str:

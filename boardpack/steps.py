@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -120,7 +121,8 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
                                                     "data_dir": str(Path(data_dir).resolve()),
                                                     "config": cfg.path, "engine": settings.name,
                                                     "engine_detail": engine_info})
-    results = gate.to_dict() | {"engine": {**engine_info, "not_checked": tables.notes}}
+    results = gate.to_dict() | {"engine": {**engine_info, "not_checked": tables.notes,
+                                           "pyspark_imported": sys.modules.get("pyspark") is not None}}
     write_json(results, out / "validation.json")
     write_json(prov, out / "provenance.json")
     if tables.report is not None:

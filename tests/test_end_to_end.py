@@ -118,6 +118,13 @@ def test_the_build_keeps_its_log_in_the_pack_and_the_manifest_hashes_it(sample_p
     assert manifest["outputs"]["logs/build.log"]["sha256"] == tree_hashes(pack)["logs/build.log"]
 
 
+def test_a_duckdb_build_never_loads_pyspark(sample_pack):
+    """Great Expectations imports pyspark whenever it is installed (and it is, for the Spark tests); a build on
+    DuckDB keeps it out of its kernels (boardpack/__init__.py, NO_PYSPARK). The Spark pack says the opposite."""
+    validation = json.loads((sample_pack[0] / "validation.json").read_text())
+    assert validation["engine"]["name"] == "duckdb" and validation["engine"]["pyspark_imported"] is False
+
+
 def test_executed_notebooks_carry_the_parameters(sample_pack, sample_data):
     nb = json.loads((sample_pack[0] / "notebooks" / "01-validate.ipynb").read_text())
     assert nb["metadata"]["papermill"]["parameters"]["data_dir"] == str(sample_data)

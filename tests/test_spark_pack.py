@@ -45,6 +45,7 @@ def test_spark_pack_has_the_duckdb_numbers_to_the_cent(sample_pack, sample_data,
     assert manifest["parameters"]["engine"] == "spark" and manifest["resolved"]["engine"] == "spark"
     validation = json.loads((spark_dir / "validation.json").read_text())
     assert validation["engine"]["name"] == "spark" and validation["status"] == "FINAL"
+    assert validation["engine"]["pyspark_imported"] is True  # and a DuckDB build never loads it (test_end_to_end)
     # the spend table was checked on Spark: its checks carry counts, not CSV line numbers
     assert {c["row_label"] for c in validation["checks"] if c["table"] == "spend"} == {"row"}
 
