@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -48,21 +50,47 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
-@pytest.fixture(scope="session")
-def sample_data(tmp_path_factory) -> Path:
-    """A private copy of the bundled sample, so no test can change the real one."""
-    target = tmp_path_factory.mktemp("data") / "sample"
-    shutil.copytree(SAMPLE, target)
-    return target
+def once(tmp_path_factory, worker_id: str, name: str, make) -> dict:
+    """`make(folder)`'s result (JSON), made once for the whole test session: `make test` runs pytest-xdist workers,
+    each with its own session fixtures, so the first worker to ask makes it under a lock in the run's shared temp
+    folder and the others read it (pytest-xdist's documented recipe for a session fixture made once)."""
+    if worker_id == "master":  # not distributed
+        return make(tmp_path_factory.mktemp(name))
+    root = tmp_path_factory.getbasetemp().parent
+    folder, done = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done.write_text(json.dumps(make(folder)))
+    return json.loads(done.read_text())
 
 
 @pytest.fixture(scope="session")
-def sample_pack(tmp_path_factory, sample_data) -> tuple[Path, subprocess.CompletedProcess]:
-    """The sample pack built once through the CLI: (its folder, the finished process)."""
-    reports = tmp_path_factory.mktemp("reports")
-    proc = run_cli("build", "--data", str(sample_data), "--reports", str(reports), env=with_views())
+def sample_data(tmp_path_factory, worker_id) -> Path:
+    """A copy of the bundled sample that no test changes (a test that corrupts data copies it first), so no test
+    can change the real one; one for the session."""
+    def make(folder: Path) -> dict:
+        shutil.copytree(SAMPLE, folder / "sample")
+        return {"path": str(folder / "sample")}
+
+    return Path(once(tmp_path_factory, worker_id, "sample-data", make)["path"])
+
+
+@pytest.fixture(scope="session")
+def sample_pack(tmp_path_factory, worker_id, sample_data) -> tuple[Path, subprocess.CompletedProcess]:
+    """The sample pack built once for the session through the CLI: (its quarter folder, the finished process).
+    Read it, or copy it to change it: other tests read it at the same time."""
+    def make(folder: Path) -> dict:
+        proc = run_cli("build", "--data", str(sample_data), "--reports", str(folder / "reports"), env=with_views())
+        return {"quarter": str(folder / "reports" / "2026-Q3"), "args": proc.args, "returncode": proc.returncode,
+                "stdout": proc.stdout, "stderr": proc.stderr}
+
+    built = once(tmp_path_factory, worker_id, "sample-pack", make)
+    proc = subprocess.CompletedProcess(built["args"], built["returncode"], built["stdout"], built["stderr"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return reports / "2026-Q3", proc
+    return Path(built["quarter"]), proc
 
 
 @pytest.fixture(scope="session")

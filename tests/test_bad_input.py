@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -122,7 +123,8 @@ def test_bad_input_is_refused_with_file_row_column_rule_and_fix(case, sample_dat
 @pytest.mark.parametrize("case", CLI)
 def test_bad_input_on_the_command_line_exits_2_and_the_earlier_pack_survives(case, sample_pack, sample_data, tmp_path):
     corrupt, args, fragments = CASES[case]
-    pack = sample_pack[0]
+    # a copy of the session's pack, which other tests read meanwhile, as the earlier pack to keep
+    pack = Path(shutil.copytree(sample_pack[0].parent, tmp_path / "reports", symlinks=True)) / "2026-Q3"
     before = tree_hashes(pack)
     data = tmp_path / "data"
     shutil.copytree(sample_data, data)
