@@ -93,7 +93,8 @@ system-deps: ## Check (and, as root with apt, install) Pango and DejaVu fonts th
 lock: ## Re-pin requirements.lock from pyproject.toml (needs the package registry)
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/python -m pip install --quiet --upgrade pip && .lockenv/bin/python -m pip install --quiet ".[test]"
-	(head -2 requirements.lock; .lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^boardpack') > requirements.lock.new
+	@# --all: on Python < 3.12 freeze leaves setuptools out, and the [test] extra pins it (tests/test_wheel.py builds a wheel with it)
+	(head -2 requirements.lock; .lockenv/bin/python -m pip freeze --all --exclude-editable | grep -v -e '^boardpack' -e '^pip==') > requirements.lock.new
 	.lockenv/bin/python -m pip install --quiet ".[spark]"
 	(head -2 requirements-spark.lock; .lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^boardpack' \
 		| grep -vxFf requirements.lock.new) > requirements-spark.lock.new

@@ -34,12 +34,9 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import fmt, publish, views
-from .config import ROOT
+from . import fmt, project, publish, views
 from .exceptions import BoardpackError
 
-DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
-DEFAULT_ENV_FILE = ROOT / ".env"
 # The names publish.py moves an old-layout log under, and locks while it does: the same file excludes both.
 SEND_LOG, SEND_LOCK = publish.SEND_LOG, publish.SEND_LOCK
 # The delivery under way, on disk until its outcome is logged: what a killed send leaves says who may have it.
@@ -458,7 +455,7 @@ def read_env(env_file: str | Path | None = None) -> dict[str, str]:
     """BOARDPACK_* settings: the `.env` file (BOARDPACK_ENV_FILE or the project's), then the environment, which wins."""
     from dotenv import dotenv_values
 
-    path = Path(env_file or os.environ.get("BOARDPACK_ENV_FILE") or DEFAULT_ENV_FILE)
+    path = Path(env_file or os.environ.get("BOARDPACK_ENV_FILE") or project.env_file())
     values = {k: v for k, v in dotenv_values(path).items() if v} if path.is_file() else {}
     values.update({k: v for k, v in os.environ.items() if k.startswith("BOARDPACK_") and v})
     return values
