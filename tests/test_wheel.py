@@ -104,11 +104,14 @@ def test_installed_wheel_inits_a_project_and_renders_the_sample_pack(tmp_path):
                  "data_contracts/spend.json", "templates/pages/cover.html.j2", "Makefile", ".env.example",
                  ".gitignore", "data/README.md"):
         assert (acme / name).is_file(), name
-    # the project's own cover template wins; its notebooks and contracts, taken away, come from the package
+    # the project's own cover template and contracts win; its notebooks, taken away, come from the package
     cover = acme / "templates" / "pages" / "cover.html.j2"
     cover.write_text(cover.read_text() + f"\n<p>{MARK}</p>\n")
+    contract = acme / "data_contracts" / "spend.json"
+    suite = json.loads(contract.read_text())
+    suite["meta"]["description"] += " (Acme's copy)"  # the same checks in other bytes than the package's
+    contract.write_text(json.dumps(suite, indent=2))
     shutil.rmtree(acme / "notebooks")
-    shutil.rmtree(acme / "data_contracts")
 
     proc = subprocess.run(["make", "quarterly-report", f"BOARDPACK={boardpack}"], capture_output=True, text=True,
                           cwd=acme, env=env, timeout=600)
@@ -123,9 +126,14 @@ def test_installed_wheel_inits_a_project_and_renders_the_sample_pack(tmp_path):
     manifest = json.loads((acme / "reports" / "2026-Q3" / "latest" / "manifest.json").read_text())
     assert manifest["code_revision"].startswith("boardpack 0.1.0, installed package files SHA-256 ")
     origins = {name: entry["from"] for name, entry in manifest["project"].items() if name != "folder"}
-    assert origins == {"config/boardpack.toml": "project", "templates": "project",
-                       "notebooks": "package", "data_contracts": "package"}
+    assert origins == {"config/boardpack.toml": "project", "templates": "project", "data_contracts": "project",
+                       "notebooks": "package"}
     assert Path(manifest["project"]["notebooks"]["path"]).is_relative_to(installed)
+    assert manifest["contracts"]["spend"]["sha256"] == hashlib.sha256(contract.read_bytes()).hexdigest()
+    # verified from outside the project: against the contracts of the project it was built in, not the package's
+    proc = subprocess.run([boardpack, "verify", str(acme / "reports" / "2026-Q3"), "--no-rebuild"],
+                          capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _files(installed) == before  # nothing was written into the installed package
 
 
