@@ -13,7 +13,7 @@ ENGINE ?=
 # ENGINE=spark also installs the [spark] extra (pyspark, pinned in requirements-spark.lock) and Java 17.
 SPARK_READY := $(if $(filter spark,$(ENGINE)),$(VENV)/.spark-installed)
 
-.PHONY: help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench
+.PHONY: help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench wheel
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ bench: venv $(VENV)/.spark-installed ## Measure ingest, validation and aggregati
 	$(BIN)/python benchmarks/seats.py
 	$(BIN)/python benchmarks/spend.py
 	$(BIN)/python benchmarks/run.py
+
+# build/ goes first: setuptools would carry a module deleted since the last build into the wheel from it
+wheel: venv ## Build the installable wheel in dist/ (with the default config, notebooks, contracts, templates)
+	rm -rf build && $(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation -w dist .
 
 venv: $(VENV)/.installed $(SPARK_READY) ## Create .venv with the pinned dependencies of requirements.lock (ENGINE=spark: and pyspark)
 

@@ -12,12 +12,10 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
-from .engine import ENGINES, EngineSettings
 from . import project
+from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
 from .schema import SEAT_RULES, TIERS
-
-
 
 
 def __getattr__(name: str):

@@ -14,6 +14,7 @@ working directory itself.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import hashlib
 import os
 from importlib import resources
@@ -31,6 +32,7 @@ ENV_EXAMPLE = ".env.example"
 OVERRIDABLE = (CONFIG, RECIPIENTS, NOTEBOOKS, CONTRACTS, TEMPLATES)
 # The wheel carries them here (setup.py copies the checkout's top-level folders in at build time).
 BUNDLED = "_defaults"
+SKIP = ("__pycache__", "*.pyc", ".ipynb_checkpoints")  # never a project file (setup.py leaves them out too)
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -138,7 +140,7 @@ def tree_sha256(path: Path) -> str:
 
 
 def _ignored(relative: Path) -> bool:
-    return any(part in ("__pycache__", ".ipynb_checkpoints") for part in relative.parts) or relative.suffix == ".pyc"
+    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in SKIP)
 
 
 def describe() -> dict:
@@ -186,7 +188,7 @@ def create(target: Path, force: bool = False, company: str | None = None) -> lis
             written.append(Path(shutil.copyfile(source / name, target / name)))
     for name in (NOTEBOOKS, CONTRACTS, TEMPLATES):
         shutil.copytree(source / name, target / name, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+                        ignore=shutil.ignore_patterns(*SKIP))
         written += sorted(p for p in (target / name).rglob("*") if p.is_file())
     skeleton = resources.files(__package__) / SKELETON
     for name, dest in SKELETON_FILES.items():

@@ -19,20 +19,20 @@ PACKAGES = ("boardpack", "great-expectations", "pandas", "numpy", "pyarrow", "du
 
 def code_revision(root: Path | None = None) -> str:
     """Which code made the pack. From a git checkout: its commit, with `+dirty` when the work tree has uncommitted
-    changes. Installed (a wheel: no git): the package's version and the SHA-256 of its files, which names the
-    code as exactly (README, "A project of your own")."""
+    changes. Otherwise (an installed wheel has no git): the package's version and the SHA-256 of its files, which
+    name the code as exactly (README, "A project of your own")."""
     root = root or project.checkout()
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
     try:
-        if root is None:
-            raise OSError("not a checkout")
-        git = lambda *args: subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,  # noqa: E731
-                                           check=True).stdout.strip()
-        if Path(git("rev-parse", "--show-toplevel")).resolve() != Path(root).resolve():
-            raise OSError("inside another repository")  # a copy of the code in someone's own repository
-        rev = git("rev-parse", "HEAD")
-        return rev + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        # a copy of the code inside someone else's repository is not that repository's revision
+        if root is not None and Path(git("rev-parse", "--show-toplevel")).resolve() == Path(root).resolve():
+            return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
-        return f"boardpack {__version__}, installed package files SHA-256 {project.package_sha256()}"
+        pass
+    return f"boardpack {__version__}, package files SHA-256 {project.package_sha256()}"
 
 
 def package_versions() -> dict[str, str]:

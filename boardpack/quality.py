@@ -6,9 +6,8 @@ from pathlib import Path
 
 import jinja2
 
-from . import fmt
+from . import fmt, project
 from .contracts import shown
-from . import project
 
 TEMPLATE = "data-quality.html.j2"  # in the project's templates/, else the package's
 
@@ -22,7 +21,7 @@ def render_quality(validation: dict, provenance: dict, company: str, path: str |
     env.globals["zip"] = zip
     checks = sorted(validation["checks"], key=lambda c: (c["success"], c["severity"] != "critical", c["table"]))
     html = env.get_template(TEMPLATE).render(v=validation, checks=checks, prov=provenance, company=company,
-                                                  sources=sources, ledger=ledger)
+                                             sources=sources, ledger=ledger)
     path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path

@@ -124,7 +124,7 @@ def test_installed_wheel_inits_a_project_and_renders_the_sample_pack(tmp_path):
     assert (acme / "data" / "sample" / "spend.csv").is_file()  # the sample was written into the project
 
     manifest = json.loads((acme / "reports" / "2026-Q3" / "latest" / "manifest.json").read_text())
-    assert manifest["code_revision"].startswith("boardpack 0.1.0, installed package files SHA-256 ")
+    assert manifest["code_revision"].startswith("boardpack 0.1.0, package files SHA-256 ")
     origins = {name: entry["from"] for name, entry in manifest["project"].items() if name != "folder"}
     assert origins == {"config/boardpack.toml": "project", "templates": "project", "data_contracts": "project",
                        "notebooks": "package"}
@@ -182,7 +182,7 @@ def test_the_project_folder_is_found_and_its_files_win(tmp_path, monkeypatch):
 def test_an_installed_package_names_its_code_by_version_and_hash(monkeypatch, tmp_path):
     monkeypatch.setattr(project, "checkout", lambda: None)
     revision = provenance.code_revision()
-    prefix = "boardpack 0.1.0, installed package files SHA-256 "
+    prefix = "boardpack 0.1.0, package files SHA-256 "
     assert revision.startswith(prefix) and len(revision) == len(prefix) + 64
     assert revision.endswith(project.package_sha256())
     # a change to any file of the package changes the hash
