@@ -198,3 +198,11 @@ def test_a_package_without_its_defaults_says_how_to_fix_it(monkeypatch):
     monkeypatch.setattr(project, "BUNDLED", "_no_such_folder")
     with pytest.raises(ConfigError, match="default files .* are missing.*Reinstall"):
         project.defaults()
+
+
+def test_the_project_option_decides_where_outputs_go(tmp_path):
+    proc = run_cli("--project", str(tmp_path / "missing"), "sample")
+    assert proc.returncode == 2 and "--project" in proc.stderr and "no such folder" in proc.stderr
+    proc = run_cli("--project", str(tmp_path), "sample")  # run from the checkout: the output is the project's
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "data" / "sample" / "spend.csv").is_file()
