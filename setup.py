@@ -13,7 +13,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-# boardpack/project.py OVERRIDABLE and ENV_EXAMPLE name the same files
+# what boardpack/project.py takes as defaults (OVERRIDABLE) and what `boardpack init` copies (config/recipients.toml, .env.example)
 DEFAULTS = ("config", "notebooks", "data_contracts", "templates", ".env.example")
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".DS_Store")
 

@@ -121,7 +121,7 @@ def send(
     quarter: str = typer.Option("", help="Quarter of the published pack to send, e.g. 2026-Q3."),
     group: Optional[list[str]] = typer.Option(None, help="Group of the recipients file to send to (repeatable). Default: the file's defaults.send list."),
     recipients: Optional[Path] = typer.Option(None, help="Recipients file (TOML): people and groups. Default: the "
-                                              "project's config/recipients.toml, else the package's example."),
+                                              "project's config/recipients.toml."),
     reports: Optional[Path] = typer.Option(None, help="Folder the packs are published in. Default: the project's reports/."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write the messages as .eml files in <quarter>/outbox/ and send nothing."),
     allow_provisional: bool = typer.Option(False, "--allow-provisional", help="Send a PROVISIONAL pack (the subject says so)."),
@@ -206,7 +206,7 @@ def scheduled(
     quarter: Optional[str] = QUARTER, data: Optional[Path] = DATA, config: Optional[Path] = CONFIG,
     reports: Optional[Path] = REPORTS,
     recipients: Optional[Path] = typer.Option(None, help="Recipients file (TOML). Default: the project's "
-                                              "config/recipients.toml, else the package's example."),
+                                              "config/recipients.toml."),
     group: Optional[list[str]] = typer.Option(None, help="Group to notify on failure (repeatable). Default: the file's defaults.notify list."),
     engine: Optional[str] = ENGINE,
 ) -> None:

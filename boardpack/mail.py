@@ -142,7 +142,8 @@ def load_recipients(path: str | Path, groups: Iterable[str] | None = None, defau
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MailError(f"{path}: recipients file not found.\n"
-                        f"  How to fix: copy config/recipients.toml and list the people and groups.") from None
+                        f"  How to fix: write the project's config/recipients.toml with the people and groups "
+                        f"(boardpack init writes an example to edit).") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise MailError(f"{path}: not valid TOML ({e}).") from None
     people, group_map, defaults = parse_recipients(raw, str(path))

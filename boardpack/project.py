@@ -2,9 +2,10 @@
 
 A project is the analyst's folder (`boardpack init DIR` makes one): config/boardpack.toml, config/recipients.toml,
 notebooks/, data_contracts/, templates/, .env, and what the builds write, data/sample/ and reports/. Each of
-the first five is the project's own when the project has it, else the default the package ships; the
-project's own wins so that an analyst edits a copy, never the installed package (README, "A project of
-your own"). Outputs go into the project folder only.
+config/boardpack.toml, notebooks/, data_contracts/ and templates/ is the project's own when the project has it,
+else the default the package ships; the project's own wins so that an analyst edits a copy, never the installed
+package (README, "A project of your own"). The recipients and .env are only ever the project's. Outputs go into
+the project folder only.
 
 The project folder is --project or BOARDPACK_PROJECT when given, else the nearest folder from the working
 directory up that holds config/boardpack.toml (so a notebook run in notebooks/ finds its project), else the
@@ -28,8 +29,9 @@ CONTRACTS = "data_contracts"
 TEMPLATES = "templates"
 ENV_EXAMPLE = ".env.example"
 # What a project may have of its own, each replacing the package's default as a whole (a folder of contracts is
-# one set: a contract deleted from the project must not come back from the package).
-OVERRIDABLE = (CONFIG, RECIPIENTS, NOTEBOOKS, CONTRACTS, TEMPLATES)
+# one set: a contract deleted from the project must not come back from the package). The recipients and .env
+# are the project's alone: the package's example list of people is never mailed.
+OVERRIDABLE = (CONFIG, NOTEBOOKS, CONTRACTS, TEMPLATES)
 # The wheel carries them here (setup.py copies the checkout's top-level folders in at build time).
 BUNDLED = "_defaults"
 SKIP = ("__pycache__", "*.pyc", ".ipynb_checkpoints")  # never a project file (setup.py leaves them out too)
@@ -84,7 +86,7 @@ def config_file() -> Path:
 
 
 def recipients_file() -> Path:
-    return locate(RECIPIENTS)
+    return folder() / RECIPIENTS
 
 
 def notebooks_dir() -> Path:
@@ -147,7 +149,7 @@ def describe() -> dict:
     """For the manifest: the project folder, and for each file the pack's look and checks come from, its path,
     whether it is the project's own or the package's default, and its SHA-256."""
     out = {"folder": str(folder())}
-    for name in (CONFIG, NOTEBOOKS, CONTRACTS, TEMPLATES):
+    for name in OVERRIDABLE:
         path, source = _located(name)
         out[name] = {"path": str(path), "from": source, "sha256": tree_sha256(path) if path.exists() else None}
     return out

@@ -173,7 +173,8 @@ def test_the_project_folder_is_found_and_its_files_win(tmp_path, monkeypatch):
     # what the project does not have comes from the package (in a checkout: its top-level folders)
     assert project.contracts_dir() == project.defaults() / "data_contracts"
     assert project.templates_dir() == project.defaults() / "templates"
-    assert project.recipients_file() == project.defaults() / "config" / "recipients.toml"
+    # who is mailed, and how, is never a default: the package's example people are not the project's
+    assert project.recipients_file() == own / "config" / "recipients.toml"
     assert project.env_file() == own / ".env" and project.reports_dir() == own / "reports"
     monkeypatch.setenv(project.ENV, str(tmp_path))  # --project / BOARDPACK_PROJECT wins over the working directory
     assert project.folder() == tmp_path and project.config_file() == project.defaults() / "config" / "boardpack.toml"
