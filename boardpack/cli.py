@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -34,8 +35,6 @@ def main(project: Optional[Path] = typer.Option(
         "templates/ win over the package's, and reports/ and data/ are its. Default: the working directory (or "
         "the nearest folder above it with a config/boardpack.toml).")) -> None:
     if project is not None:
-        import os
-
         if not project.is_dir():
             typer.echo(f"--project {project}: no such folder (boardpack init {project} makes a project).", err=True)
             raise typer.Exit(2)
@@ -55,7 +54,8 @@ def build(quarter: Optional[str] = QUARTER, data: Optional[Path] = DATA, config:
         typer.echo(f"--engine {engine}: unknown engine; use one of {', '.join(ENGINES)}.", err=True)
         raise typer.Exit(2)
     data, config, reports = _defaults(data, config, reports)
-    if data.resolve() == proj.sample_dir() and not (data / "spend.csv").exists():  # the sample: written on first use
+    # the project's sample is written on first use (abspath: a symbolic-link loop is the build's to report)
+    if Path(os.path.abspath(data)) == proj.sample_dir() and not (data / "spend.csv").exists():
         sample(out_dir=data)
     started = time.perf_counter()
     out.print(f"[bold]boardpack[/] building {quarter or 'the latest complete quarter'} from {data}")
