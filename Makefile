@@ -13,7 +13,7 @@ ENGINE ?=
 # ENGINE=spark also installs the [spark] extra (pyspark, pinned in requirements-spark.lock) and Java 17.
 SPARK_READY := $(if $(filter spark,$(ENGINE)),$(VENV)/.spark-installed)
 
-.PHONY: help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench
+.PHONY: help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench wheel
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ bench: venv $(VENV)/.spark-installed ## Measure a warm build against the stack's
 	$(BIN)/python benchmarks/seats.py
 	$(BIN)/python benchmarks/spend.py
 	$(BIN)/python benchmarks/run.py
+
+# build/ goes first: setuptools would carry a module deleted since the last build into the wheel from it
+wheel: venv ## Build the installable wheel in dist/ (with the default config, notebooks, contracts, templates)
+	rm -rf build && $(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation -w dist .
 
 venv: $(VENV)/.installed $(SPARK_READY) ## Create .venv with the pinned dependencies of requirements.lock (ENGINE=spark: and pyspark)
 
@@ -94,7 +98,8 @@ system-deps: ## Check (and, as root with apt, install) Pango and DejaVu fonts th
 lock: ## Re-pin requirements.lock from pyproject.toml (needs the package registry)
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/python -m pip install --quiet --upgrade pip && .lockenv/bin/python -m pip install --quiet ".[test]"
-	(head -2 requirements.lock; .lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^boardpack') > requirements.lock.new
+	@# --all: on Python < 3.12 freeze leaves setuptools out, and the [test] extra pins it (tests/test_wheel.py builds a wheel with it)
+	(head -2 requirements.lock; .lockenv/bin/python -m pip freeze --all --exclude-editable | grep -v -e '^boardpack' -e '^pip==') > requirements.lock.new
 	.lockenv/bin/python -m pip install --quiet ".[spark]"
 	(head -2 requirements-spark.lock; .lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^boardpack' \
 		| grep -vxFf requirements.lock.new) > requirements-spark.lock.new

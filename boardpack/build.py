@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import NO_PYSPARK, log, metrics_json, render
-from .config import ROOT, load_config
+from . import NO_PYSPARK, log, metrics_json, project, render
+from .config import load_config
 from .exceptions import InputError, StepFailed
 from .sniff import sha256
 from .publish import LATEST, OWNER, build_lock, checkpoint, clean_leftovers, new_staging, publish
@@ -43,8 +43,6 @@ from .quarters import Quarter
 from .steps import write_json
 
 logger = log.get(__name__)
-NOTEBOOKS_DIR = ROOT / "notebooks"
-TEMPLATES_DIR = ROOT / "templates"
 NOTEBOOKS = ("01-validate", "02-metrics", "03-board-pack")
 NO_VIEWS = "BOARDPACK_TEST_NO_VIEWS"
 # Errors raised on purpose inside a notebook: their message is the report, the traceback is noise.
@@ -66,10 +64,12 @@ def run_notebook(name: str, out_dir: Path, parameters: dict) -> Path:
     target = out_dir / "notebooks" / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     (out_dir / "logs").mkdir(exist_ok=True)
+    # the kernel starts in the project folder, never in an installed package's notebooks/ (README, "A project of
+    # your own"); every path it reads is a parameter, so nothing depends on where it starts
     try:
         with _stderr_to(out_dir / "logs" / f"{name}.log"):
-            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(target), parameters=parameters,
-                                cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False, kernel_name="python3")
+            pm.execute_notebook(str(project.notebooks_dir() / f"{name}.ipynb"), str(target), parameters=parameters,
+                                cwd=str(project.folder()), progress_bar=False, log_output=False, kernel_name="python3")
     except PapermillExecutionError as e:
         if e.ename in USER_ERRORS:
             raise StepFailed(e.evalue) from None
@@ -100,12 +100,18 @@ def _strip_ansi(text: str) -> str:
 
 
 def build(quarter: str | None, data_dir: str | Path, config: str | Path | None = None,
-          reports_dir: str | Path = ROOT / "reports", on_step: Callable[[Step], None] | None = None,
+          reports_dir: str | Path | None = None, on_step: Callable[[Step], None] | None = None,
           generated: str | None = None, engine: str | None = None) -> Path:
     """Render the pack for `quarter` (None: the latest complete one), publish it as the quarter's new version and
     return the quarter's folder (its `latest` is that version).
 
-    `engine` (duckdb or spark) is where large inputs are read, checked and aggregated; None: the config's."""
+    `engine` (duckdb or spark) is where large inputs are read, checked and aggregated; None: the config's.
+    `config` None: the project's; `reports_dir` None: the project's reports/ (boardpack/project.py)."""
+    with project.pinned():  # the notebooks' kernels read the project this build was started in
+        return _build(quarter, data_dir, config, reports_dir or project.reports_dir(), on_step, generated, engine)
+
+
+def _build(quarter, data_dir, config, reports_dir, on_step, generated, engine) -> Path:
     cfg = load_config(config)
     reports = Path(reports_dir).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -171,7 +177,7 @@ def _steps(cfg, params: dict, reports: Path, locks: contextlib.ExitStack, report
         context = {"company": cfg.company, "title": "AI value board pack", "quarter": m["quarter"],
                    "status": m["status"], "generated": generated, "confidentiality": cfg.confidentiality,
                    "paper": cfg.paper, "branding": cfg.branding}
-        html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, TEMPLATES_DIR)
+        html = render.notebook_to_html(pack_nb, staging / "board-pack.html", context, project.templates_dir())
         checkpoint("render")
         pages = render.html_to_pdf(html, staging / "board-pack.pdf", generated)
         from . import views  # role views cut from the pages just rendered, before the manifest (README, "Role views")

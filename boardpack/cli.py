@@ -1,8 +1,9 @@
-"""The `boardpack` command line: build a quarter's pack, generate the sample data."""
+"""The `boardpack` command line: build a quarter's pack, make a project folder, generate the sample data."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -10,7 +11,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .config import ROOT
+from . import project as proj
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 out = Console(soft_wrap=True)
@@ -18,30 +19,43 @@ err = Console(stderr=True, soft_wrap=True)
 VERBOSITY = {"level": 0}  # -1 (-q) to 2 (-vv): set by main() for every command
 
 
-@app.callback()
-def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
-                                     help="Say more on stderr: -v what each step did, -vv everything (the build's own "
-                                          "log is kept in the pack as logs/build.log either way)."),
-         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")) -> None:
-    """The `boardpack` command line: build a quarter's pack, generate the sample data."""
-    from . import log
-
-    VERBOSITY["level"] = -1 if quiet else min(verbose, 2)
-    log.configure(VERBOSITY["level"])
-
-DEFAULT_DATA = ROOT / "data" / "sample"
+# Defaults are the project's (boardpack/project.py), looked up when a command runs: None here stands for them.
 # Shared by `build` and `scheduled`, which take the same inputs.
 QUARTER = typer.Option(None, help="Quarter to report, e.g. 2026-Q3. Default: the latest complete quarter.")
-DATA = typer.Option(DEFAULT_DATA, help="Folder with the canonical tables, or a raw folder of source exports.")
-CONFIG = typer.Option(ROOT / "config" / "boardpack.toml", help="Configuration file (TOML).")
-REPORTS = typer.Option(ROOT / "reports", help="Folder the pack is published in, as <reports>/<quarter>/.")
+DATA = typer.Option(None, help="Folder with the canonical tables, or a raw folder of source exports. "
+                    "Default: the project's data/sample (written on first use).")
+CONFIG = typer.Option(None, help="Configuration file (TOML). Default: the project's config/boardpack.toml, "
+                      "else the package's.")
+REPORTS = typer.Option(None, help="Folder the pack is published in, as <reports>/<quarter>/. "
+                       "Default: the project's reports/.")
 ENGINE = typer.Option(None, help="Where large inputs are read, checked and aggregated: duckdb (embedded) or spark. "
                       "Default: [engine] name in the configuration, else duckdb.")
 
 
+@app.callback()
+def main(project: Optional[Path] = typer.Option(
+        None, "--project", envvar=proj.ENV, help="The project folder: its config/, notebooks/, data_contracts/ and "
+        "templates/ win over the package's, and reports/ and data/ are its. Default: the working directory (or "
+        "the nearest folder above it with a config/boardpack.toml)."),
+        verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                    help="Say more on stderr: -v what each step did, -vv everything (the build's own "
+                                         "log is kept in the pack as logs/build.log either way)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")) -> None:
+    """The `boardpack` command line: build a quarter's pack, generate the sample data, make a project."""
+    from . import log
+
+    VERBOSITY["level"] = -1 if quiet else min(verbose, 2)
+    log.configure(VERBOSITY["level"])
+    if project is not None:
+        if not project.is_dir():
+            typer.echo(f"--project {project}: no such folder (boardpack init {project} makes a project).", err=True)
+            raise typer.Exit(2)
+        os.environ[proj.ENV] = str(project.resolve())  # and so to the notebooks' kernels, which inherit it
+
+
 @app.command()
-def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS,
-          engine: Optional[str] = ENGINE) -> None:
+def build(quarter: Optional[str] = QUARTER, data: Optional[Path] = DATA, config: Optional[Path] = CONFIG,
+          reports: Optional[Path] = REPORTS, engine: Optional[str] = ENGINE) -> None:
     """Validate the data, compute the metrics and render the board pack (HTML and PDF)."""
     from .build import build as run_build
     from .exceptions import BoardpackError
@@ -51,7 +65,9 @@ def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CO
     if engine and engine not in ENGINES:
         typer.echo(f"--engine {engine}: unknown engine; use one of {', '.join(ENGINES)}.", err=True)
         raise typer.Exit(2)
-    if data == DEFAULT_DATA and not (data / "spend.csv").exists():
+    data, config, reports = _defaults(data, config, reports)
+    # the project's sample is written on first use (abspath: a symbolic-link loop is the build's to report)
+    if Path(os.path.abspath(data)) == proj.sample_dir() and not (data / "spend.csv").exists():
         sample(out_dir=data)
     started = time.perf_counter()
     quiet = VERBOSITY["level"] < 0
@@ -75,17 +91,42 @@ def build(quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CO
     out.print(f"Board pack: {target / 'board-pack.pdf'}  [dim]({version}, {time.perf_counter() - started:.1f} s)[/]")
 
 
+def _defaults(data: Optional[Path], config: Optional[Path], reports: Optional[Path]) -> tuple[Path, Path, Path]:
+    return data or proj.sample_dir(), config or proj.config_file(), reports or proj.reports_dir()
+
+
 @app.command()
-def sample(out_dir: Path = typer.Option(DEFAULT_DATA, "--out", help="Folder to write the sample tables to.")) -> None:
+def sample(out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder to write the sample tables to. "
+                                                  "Default: the project's data/sample.")) -> None:
     """Generate the deterministic sample enterprise (Northwind Group) as canonical CSV tables."""
     from .sample import generate
 
+    out_dir = out_dir or proj.sample_dir()
     paths = generate(out_dir)
     out.print(f"  [green]✓[/] sample    {len(paths)} tables written to {out_dir}")
 
 
-DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
-DEFAULT_REPORTS = ROOT / "reports"
+@app.command()
+def init(
+    folder: Path = typer.Argument(..., help="The new project's folder (made if it does not exist)."),
+    force: bool = typer.Option(False, "--force", help="Write into a folder that is not empty, replacing the "
+                               "project files of the same name there."),
+    company: Optional[str] = typer.Option(None, help="The company's name, for [company] name of the configuration."),
+) -> None:
+    """Make a project folder for a company: configuration, notebooks, data contracts and templates to edit (the
+    package's defaults, copied), a Makefile, .env.example and an empty data/."""
+    from .exceptions import BoardpackError
+
+    try:
+        written = proj.create(folder, force=force, company=company)
+    except BoardpackError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2)
+    out.print(f"  [green]✓[/] init      {len(written)} files written to {folder}")
+    out.print(f"Next: cd {folder}, edit config/boardpack.toml, then `make sample` and `make quarterly-report` "
+              f"to see the sample pack; put your data in data/ and `make quarterly-report DATA=data/<folder>`.")
+
+
 SYMBOLS = {"sent": "[green]✓ sent   [/]", "written": "[green]✓ written[/]", "skipped": "[dim]· skipped[/]",
            "failed": "[bold red]✗ failed [/]", "uncertain": "[bold yellow]? uncertain[/]"}
 
@@ -94,8 +135,9 @@ SYMBOLS = {"sent": "[green]✓ sent   [/]", "written": "[green]✓ written[/]", 
 def send(
     quarter: str = typer.Option("", help="Quarter of the published pack to send, e.g. 2026-Q3."),
     group: Optional[list[str]] = typer.Option(None, help="Group of the recipients file to send to (repeatable). Default: the file's defaults.send list."),
-    recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML): people and groups."),
-    reports: Path = typer.Option(DEFAULT_REPORTS, help="Folder the packs are published in."),
+    recipients: Optional[Path] = typer.Option(None, help="Recipients file (TOML): people and groups. Default: the "
+                                              "project's config/recipients.toml."),
+    reports: Optional[Path] = typer.Option(None, help="Folder the packs are published in. Default: the project's reports/."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write the messages as .eml files in <quarter>/outbox/ and send nothing."),
     allow_provisional: bool = typer.Option(False, "--allow-provisional", help="Send a PROVISIONAL pack (the subject says so)."),
     resend: bool = typer.Option(False, "--resend", help="Send again to recipients the send log says already have this pack, or may have it (uncertain)."),
@@ -107,6 +149,7 @@ def send(
     from . import mail
     from .exceptions import BoardpackError
 
+    recipients, reports = recipients or proj.recipients_file(), reports or proj.reports_dir()
     try:
         pack = mail.load_pack(reports, quarter, allow_provisional)
         people = mail.select(mail.load_recipients(recipients, group, "send"), only, str(recipients))
@@ -142,8 +185,8 @@ def send(
         out.print(f"{len(followed)} of them had received another PDF of {pack.quarter} before ({', '.join(before)}): "
                   f"a rebuilt pack with a new SHA-256 is a new pack.")
     again = ["boardpack send --quarter", pack.quarter,
-             *(["--reports", str(reports)] if reports != DEFAULT_REPORTS else []),
-             *(["--recipients", str(recipients)] if recipients != DEFAULT_RECIPIENTS else []),
+             *(["--reports", str(reports)] if reports != proj.reports_dir() else []),
+             *(["--recipients", str(recipients)] if recipients != proj.recipients_file() else []),
              *[a for g in group or [] for a in ("--group", g)]]
 
     def resend_command(uncertain) -> str:
@@ -175,8 +218,10 @@ def send(
 
 @app.command()
 def scheduled(
-    quarter: Optional[str] = QUARTER, data: Path = DATA, config: Path = CONFIG, reports: Path = REPORTS,
-    recipients: Path = typer.Option(DEFAULT_RECIPIENTS, help="Recipients file (TOML)."),
+    quarter: Optional[str] = QUARTER, data: Optional[Path] = DATA, config: Optional[Path] = CONFIG,
+    reports: Optional[Path] = REPORTS,
+    recipients: Optional[Path] = typer.Option(None, help="Recipients file (TOML). Default: the project's "
+                                              "config/recipients.toml."),
     group: Optional[list[str]] = typer.Option(None, help="Group to notify on failure (repeatable). Default: the file's defaults.notify list."),
     engine: Optional[str] = ENGINE,
 ) -> None:
@@ -185,6 +230,8 @@ def scheduled(
 
     from .exceptions import BoardpackError
 
+    data, config, reports = _defaults(data, config, reports)
+    recipients = recipients or proj.recipients_file()
     try:
         build(quarter=quarter, data=data, config=config, reports=reports, engine=engine)
         return
@@ -230,12 +277,13 @@ def diff_versions(
     old: str = typer.Argument(..., help="The earlier version, e.g. v1 (or latest)."),
     new: str = typer.Argument(..., help="The later version, e.g. v2 (or latest)."),
     quarter: str = typer.Option(..., help="Quarter whose versions to compare, e.g. 2026-Q3."),
-    reports: Path = typer.Option(DEFAULT_REPORTS, help="Folder the packs are published in."),
+    reports: Optional[Path] = typer.Option(None, help="Folder the packs are published in. Default: the project's reports/."),
 ) -> None:
     """Which headline numbers changed between two versions of a quarter's pack, by how much, and why: the
     explanation the later pack's restatement page gives."""
     from . import restate
 
+    reports = reports or proj.reports_dir()
     folders = [_version_folder(reports, quarter, name) for name in (old, new)]
     typer.echo(restate.text(restate.compare(*folders)), nl=False)
 
@@ -258,7 +306,7 @@ def _version_folder(reports: Path, quarter: str, name: str) -> Path:
     present = ", ".join(f"v{n}" for n in versions(folder)) or "none"
     typer.echo(f"{name}: no such version of {quarter} in {folder} (versions: {present}).\n"
                f"  How to fix: name two of the versions listed, e.g. boardpack diff --quarter {quarter} v1 v2"
-               + (f" --reports {reports}" if reports != DEFAULT_REPORTS else "") + ".", err=True)
+               + (f" --reports {reports}" if reports != proj.reports_dir() else "") + ".", err=True)
     raise typer.Exit(2)
 
 

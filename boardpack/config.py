@@ -12,12 +12,18 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
+from . import project
 from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
 from .schema import SEAT_RULES, TIERS
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "config" / "boardpack.toml"
+
+def __getattr__(name: str):
+    # DEFAULT_CONFIG was a constant of the checkout; now the project's file (boardpack/project.py), looked up when asked
+    if name == "DEFAULT_CONFIG":
+        return project.config_file()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_TARGETS = {"value_multiple": 3.0, "workload_fit": 0.80, "portable_spend_share": 0.50}
 
@@ -239,7 +245,7 @@ def _logo(branding: dict, path: Path) -> dict:
 def load_config(path: str | Path | None = None) -> Config:
     """Read the TOML configuration; missing keys take the documented defaults. An unknown key or section, or a
     value out of its bounds, is a ConfigError naming the file, the key and the fix (`Schema`)."""
-    path = Path(path or DEFAULT_CONFIG)
+    path = Path(path or project.config_file())
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

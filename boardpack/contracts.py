@@ -16,12 +16,11 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from .config import ROOT
+from . import project
 from .exceptions import ConfigError, ContractError
 from .ingest import Tables
 from .quarters import Quarter
 
-CONTRACTS_DIR = ROOT / "data_contracts"
 SEVERITIES = ("critical", "warning")
 SAMPLES = 5
 LINE = "__line"  # an engine view's row numbers (Engine.register_files(numbered=True))
@@ -125,13 +124,21 @@ def shown(value) -> str:
     return repr(value)
 
 
-def load_contracts(folder: Path = CONTRACTS_DIR) -> dict[str, Contract]:
-    """Load every suite; refuse one that GX would silently shorten or that lacks a severity."""
+def __getattr__(name: str):
+    # CONTRACTS_DIR was a constant of the checkout; now the project's folder (boardpack/project.py), looked up when asked
+    if name == "CONTRACTS_DIR":
+        return project.contracts_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_contracts(folder: Path | None = None) -> dict[str, Contract]:
+    """Load every suite (of `folder`, default the project's data_contracts/); refuse one that GX would silently
+    shorten or that lacks a severity."""
     _quiet_gx()
     import great_expectations as gx
 
     contracts = {}
-    for path in sorted(Path(folder).glob("*.json")):
+    for path in sorted(Path(folder or project.contracts_dir()).glob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
         try:
             suite = gx.ExpectationSuite(**raw)

@@ -34,12 +34,9 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import fmt, metrics_json, publish, views
-from .config import ROOT
+from . import fmt, metrics_json, project, publish, views
 from .exceptions import LockedError, MailError, MetricsFileError, NotAllSent
 
-DEFAULT_RECIPIENTS = ROOT / "config" / "recipients.toml"
-DEFAULT_ENV_FILE = ROOT / ".env"
 # The names publish.py moves an old-layout log under, and locks while it does: the same file excludes both.
 SEND_LOG, SEND_LOCK = publish.SEND_LOG, publish.SEND_LOCK
 # The delivery under way, on disk until its outcome is logged: what a killed send leaves says who may have it.
@@ -131,7 +128,8 @@ def load_recipients(path: str | Path, groups: Iterable[str] | None = None, defau
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MailError(f"{path}: recipients file not found.\n"
-                        f"  How to fix: copy config/recipients.toml and list the people and groups.") from None
+                        f"  How to fix: write the project's config/recipients.toml with the people and groups "
+                        f"(boardpack init writes an example to edit).") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise MailError(f"{path}: not valid TOML ({e}).") from None
     people, group_map, defaults = parse_recipients(raw, str(path))
@@ -448,7 +446,7 @@ def read_env(env_file: str | Path | None = None) -> dict[str, str]:
     """BOARDPACK_* settings: the `.env` file (BOARDPACK_ENV_FILE or the project's), then the environment, which wins."""
     from dotenv import dotenv_values
 
-    path = Path(env_file or os.environ.get("BOARDPACK_ENV_FILE") or DEFAULT_ENV_FILE)
+    path = Path(env_file or os.environ.get("BOARDPACK_ENV_FILE") or project.env_file())
     values = {k: v for k, v in dotenv_values(path).items() if v} if path.is_file() else {}
     values.update({k: v for k, v in os.environ.items() if k.startswith("BOARDPACK_") and v})
     return values

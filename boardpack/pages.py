@@ -14,11 +14,10 @@ import jinja2
 from markupsafe import escape
 from IPython.display import HTML
 
-from . import charts, fmt, metrics_json, restate
-from .config import ROOT, Config
+from . import charts, fmt, metrics_json, project, restate
+from .config import Config
 from .metrics import NO_TOKENS
 
-PAGES_DIR = ROOT / "templates" / "pages"
 QUADRANT_MEANING = {
     "scale": "returns at least the target: fund growth",
     "fix": "returns value below the target: improve or re-tier",
@@ -46,7 +45,7 @@ KPI_MEANING = {
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES_DIR), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.templates_dir() / "pages"), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(money=fmt.money, pct=fmt.pct, multiple=fmt.multiple, number=fmt.number,
                        money_exact=fmt.money_exact)

@@ -7,8 +7,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, prices
-from .config import ROOT, Config
+from . import __version__, prices, project
+from .config import Config
 from .ingest import Tables
 from .sniff import sha256
 
@@ -17,15 +17,22 @@ PACKAGES = ("boardpack", "great-expectations", "pandas", "numpy", "pyarrow", "du
             "jinja2", "genai-prices", "typer", "rich")
 
 
-def code_revision(root: Path = ROOT) -> str:
-    """The git commit of the code, with `+dirty` when the work tree has uncommitted changes."""
+def code_revision(root: Path | None = None) -> str:
+    """Which code made the pack. From a git checkout: its commit, with `+dirty` when the work tree has uncommitted
+    changes. Otherwise (an installed wheel has no git): the package's version and the SHA-256 of its files, which
+    name the code as exactly (README, "A project of your own")."""
+    root = root or project.checkout()
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
     try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return rev + ("+dirty" if dirty else "")
+        # a copy of the code inside someone else's repository is not that repository's revision
+        if root is not None and Path(git("rev-parse", "--show-toplevel")).resolve() == Path(root).resolve():
+            return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
-        return f"unknown (boardpack {__version__}, not a git checkout)"
+        pass
+    return f"boardpack {__version__}, package files SHA-256 {project.package_sha256()}"
 
 
 def package_versions() -> dict[str, str]:
@@ -63,6 +70,7 @@ def collect(tables: Tables, contracts: dict, cfg: Config, parameters: dict) -> d
                    "sha256": sha256(config_path) if config_path and config_path.exists() else None,
                    **{k: v for k, v in cfg.as_dict().items() if k != "path"}},
         "code_revision": code_revision(),
+        "project": project.describe(),  # where config, notebooks, contracts and templates came from
         "packages": package_versions(),
         "python": platform.python_version(),
     }

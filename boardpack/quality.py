@@ -6,23 +6,22 @@ from pathlib import Path
 
 import jinja2
 
-from . import fmt
+from . import fmt, project
 from .contracts import shown
-from .config import ROOT
 
-TEMPLATE = ROOT / "templates" / "data-quality.html.j2"
+TEMPLATE = "data-quality.html.j2"  # in the project's templates/, else the package's
 
 
 def render_quality(validation: dict, provenance: dict, company: str, path: str | Path,
                    sources: dict | None = None, ledger: dict | None = None) -> Path:
     """Write data-quality.html: self-contained, no scripts, no external assets."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.templates_dir()), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pct=fmt.pct, money_exact=fmt.money_exact, sample=shown)
     env.globals["zip"] = zip
     checks = sorted(validation["checks"], key=lambda c: (c["success"], c["severity"] != "critical", c["table"]))
-    html = env.get_template(TEMPLATE.name).render(v=validation, checks=checks, prov=provenance, company=company,
-                                                  sources=sources, ledger=ledger)
+    html = env.get_template(TEMPLATE).render(v=validation, checks=checks, prov=provenance, company=company,
+                                             sources=sources, ledger=ledger)
     path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path

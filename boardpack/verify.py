@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import ROOT
+from . import project
 from .exceptions import BoardpackError, NotAPack
 from .publish import LATEST, current, version_of
 from .sniff import sha256
@@ -183,9 +183,8 @@ def locate_inputs(manifest: dict, data: Path | None) -> list[tuple[dict, Path]]:
 def check_inputs(manifest: dict, data: Path | None, config: Path | None, pack: Path) -> tuple[Check, list[Path]]:
     """Inputs, configuration and contracts against their recorded hashes; returns the check and the inputs found
     (changed or not: a rebuild from changed inputs says which outputs they change)."""
-    from .contracts import CONTRACTS_DIR
-
     check = Check("inputs")
+    contracts_dir = project.contracts_dir()
     add = check.findings.append
     recorded = manifest["parameters"]["data_dir"]
     found = []
@@ -212,7 +211,7 @@ def check_inputs(manifest: dict, data: Path | None, config: Path | None, pack: P
         add(Finding(str(cfg), f"configuration changed since the build: SHA-256 {digest[:12]}…, the manifest "
                               f"says {str(expected)[:12]}…"))
     wanted = {c["file"]: c["sha256"] for c in manifest["contracts"].values()}
-    for path in sorted({*CONTRACTS_DIR.glob("*.json"), *(CONTRACTS_DIR / n for n in wanted)}):
+    for path in sorted({*contracts_dir.glob("*.json"), *(contracts_dir / n for n in wanted)}):
         name = _shown(path)
         if path.name not in wanted:
             add(Finding(name, "a data contract the build did not run (rule: the same contracts as the build)"))
@@ -232,9 +231,9 @@ def config_path(manifest: dict, config: Path | None) -> Path:
 
 
 def _shown(path: Path) -> str:
-    """A path of the checkout relative to it, so that a message reads `data_contracts/spend.json`."""
+    """A path of the project relative to it, so that a message reads `data_contracts/spend.json`."""
     try:
-        return path.relative_to(ROOT).as_posix()
+        return path.relative_to(project.folder()).as_posix()
     except ValueError:
         return str(path)
 
@@ -395,6 +394,13 @@ def verify(pack: str | Path, data: Path | None = None, config: Path | None = Non
     run(lambda: check_integrity(folder, manifest, data_bytes))
     if manifest is None:
         return result
+    # the contracts are the build's project's (its own, or the package's), wherever verify is run from
+    built_in = (manifest.get("project") or {}).get("folder")
+    with project.pinned(built_in if built_in and Path(built_in).is_dir() else None):
+        return _verify_recorded(folder, manifest, data, config, pack, rebuild, run, result)
+
+
+def _verify_recorded(folder, manifest, data, config, pack, rebuild, run, result) -> Verification:
     found: list[Path] = []
 
     def inputs() -> Check:

@@ -22,11 +22,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ROOT
+from . import project
 from .sniff import sha256
 
 INDEX = "views/index.json"
-VIEW_CSS = ROOT / "templates" / "boardpack" / "view.css"  # added to the full pack's own styles
+VIEW_CSS = "boardpack/view.css"  # of the templates (the project's, else the package's); added to the pack's own styles
 FULL = "full"
 BU_PREFIX = "bu:"
 
@@ -192,7 +192,7 @@ def write(staging: Path, cfg, generated: str, full_pages: int) -> list[dict]:
     restatement = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     head, body_start, sections = split(full_html)
     full_sha = sha256(staging / "board-pack.pdf")
-    css = VIEW_CSS.read_text(encoding="utf-8")
+    css = (project.templates_dir() / VIEW_CSS).read_text(encoding="utf-8")
     order = [s for s in sections if s != "contents"]
     units = pages.business_units(m)
     stems = file_stems(units)
