@@ -22,7 +22,8 @@ from .quality import render_quality
 from .quarters import Quarter, latest_complete_quarter, quarters_in
 from .schema import TABLES
 
-TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate"}
+TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate",
+                "seat_apps": "ReportDate"}
 
 
 def write_json(obj, path: Path) -> Path:

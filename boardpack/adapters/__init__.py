@@ -20,7 +20,8 @@ Contract for every adapter:
 - `usage`: token volumes for reconciliation, `USAGE_COLUMNS`, one row per day x provider x model x token
   type x attribution key (empty frame when the source has none).
 - `seats`, `outcomes`, `use_cases`, `seat_users`: canonical tables (`schema`) or None. A seat report's adapter
-  gives both `seats` (counts per month) and `seat_users` (its users, one row per user per report kept).
+  gives both `seats` (counts per month) and `seat_users` (its users, one row per user per report kept);
+  `seat_apps`: the per-app last activity of those users where the report gives it (m365 only), or None.
 - `excluded`: money the source read but does not count (`EXCLUDED_COLUMNS`, built with `excluded_frame`),
   one row per file x day x service x reason: rows dropped as not AI (`not_ai`), a bucket replaced by a
   later fetch of it (`superseded`, `x_ExcludedBy` naming the file that won), the same result saved twice
@@ -106,6 +107,9 @@ class Settings:
     # The attribution map of the raw folder (`reference/attribution.csv`: Key, UseCaseId, BusinessUnit), for
     # sources that attribute inside the adapter (seat reports: user or team keys -> business unit); None: empty
     attribution: object = None
+    # The HR seat roster of the raw folder (`reference/hr_roster.csv`, read by sources.read_roster): seat id (lower
+    # case) -> BusinessUnit, for seat reports without a department; None: no roster
+    roster: object = None
 
 
     def catalog(self):
@@ -142,6 +146,7 @@ class SourceData:
     outcomes: pd.DataFrame | None = None
     use_cases: pd.DataFrame | None = None
     seat_users: pd.DataFrame | None = None
+    seat_apps: pd.DataFrame | None = None  # per-app last activity of seat_users' seats (m365)
     fixes: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     checks: list = field(default_factory=list)  # contracts.Check of the source's own contract (gateway logs)
