@@ -176,7 +176,7 @@ def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None = None,
                 quarter_end: pd.Timestamp | None = None, seat_prices: dict | None = None,
-                engine=None, expensive_check_rows: int = 5_000_000) -> Tables:
+                engine=None, expensive_check_rows: int = 5_000_000, assisted_hours: dict | None = None) -> Tables:
     """Read every canonical table in `data_dir`, typed; a raw folder of source exports is assembled first.
 
     A canonical spend table is not read here, whatever its size: it is found, sniffed and left to the engine
@@ -192,7 +192,7 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
         from .adapters import Settings
 
         settings = Settings(seat_prices={**Settings().seat_prices, **(seat_prices or {})}, engine=engine,
-                            expensive_check_rows=expensive_check_rows)
+                            expensive_check_rows=expensive_check_rows, assisted_hours=assisted_hours)
         assembled = sources.assemble(data_dir, currency, truth, settings=settings, quarter_end=quarter_end)
         frames, unparsed = {}, {}
         for table in TABLES:

@@ -375,9 +375,10 @@ def breadth(seat_users: pd.DataFrame, seat_apps: pd.DataFrame | None, quarter: Q
         if apps.empty:
             continue
         window = report - pd.Timedelta(days=ACTIVE_DAYS)
-        active = set(rows.loc[rows["LastActivityDate"] > window, "SeatId"])
+        active = rows.loc[rows["LastActivityDate"] > window, ["SeatId"]].drop_duplicates()
         # an app counts for a seat of the report that is active: a per-app date is never later than the overall one
-        used = apps[(apps["LastActivityDate"] > window) & apps["SeatId"].isin(active)]
+        # a join, not isin: pandas' isin on Arrow strings walks them in Python (a second for 90,000 rows)
+        used = apps[apps["LastActivityDate"] > window].merge(active, on="SeatId")
         seats = used.groupby("App")["SeatId"].nunique()
         licensed = len(rows)
         products.append({

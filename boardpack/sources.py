@@ -32,7 +32,8 @@ REFERENCE = "reference"
 # When a provider appears in several sources and the configuration names none: billing exports first.
 DEFAULT_PRIORITY = ("focus", "openai", "anthropic", "m365_copilot", "github_copilot", "litellm")
 ADAPTER_MODULES = {"focus": "focus", "openai": "openai", "anthropic": "anthropic", "litellm": "litellm",
-                   "m365_copilot": "m365", "github_copilot": "github", "outcomes": "sheets", "use_cases": "sheets"}
+                   "m365_copilot": "m365", "github_copilot": "github", "outcomes": "sheets", "use_cases": "sheets",
+                   "viva_insights": "viva"}
 
 
 @dataclass

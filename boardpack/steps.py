@@ -93,7 +93,7 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     with open_engine(settings) as eng:
         engine_info = eng.describe()
         tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end, cfg.seat_prices, engine=eng,
-                             expensive_check_rows=settings.expensive_check_rows)
+                             expensive_check_rows=settings.expensive_check_rows, assisted_hours=cfg.viva_insights)
         suites = contracts.load_contracts()  # after the inputs: a file refused for its first bytes waits for no GX
         if "spend" in tables.checked:  # a spend table is left to the engine: read, check, roll up there
             read = large.read_spend(eng, tables.sources["spend"], contracts.gate_params(tables, cfg.currency),

@@ -195,3 +195,18 @@ def test_the_fixture_reports_change_concealment_in_the_quarter():
     data = m365.read(FIXTURES / "m365_copilot", Settings())
     [p] = metrics.adoption(data.seat_users, Q3, engaged_months=3)["products"]
     assert (p["engaged"], p["retention"]) == (None, None) and set(p["no_basis"]) == {"engaged", "retention"}
+
+
+# --- the page ------------------------------------------------------------------------------------------------
+
+def test_the_adoption_table_says_no_basis_and_breadth_draws_one_chart_per_product():
+    from boardpack import pages
+
+    users = seat_users([(M365, HASH, "2026-07-31", "2026-07-30", True),
+                        (M365, "x@contoso.com", "2026-09-30", "2026-09-29", False)])
+    m = {"currency": "USD", "adoption": metrics.adoption(users, Q3, engaged_months=3)}
+    html = pages.adoption_table(m)
+    assert html.count("no basis") == 2 and ">0.0%<" not in html  # never a wrong 0
+    assert pages.breadth_figures({"breadth": None}) == ""
+    figure = pages.breadth_figures({"breadth": metrics.breadth(breadth_users(), breadth_apps(), Q3)})
+    assert figure.count("<figure") == 1 and "of the 3 active; 60.0% of 5 licensed seats were active" in figure

@@ -47,7 +47,8 @@ import pandas as pd
 
 from ..schema import SPEND_COLUMNS, empty_table
 
-SOURCES = ("focus", "openai", "anthropic", "litellm", "m365_copilot", "github_copilot", "outcomes", "use_cases")
+SOURCES = ("focus", "openai", "anthropic", "litellm", "m365_copilot", "github_copilot", "outcomes", "use_cases",
+           "viva_insights")
 
 # Extra columns every adapter adds to its spend rows; dropped before the canonical table is published.
 SOURCE_COLUMNS = {
@@ -110,6 +111,9 @@ class Settings:
     # The HR seat roster of the raw folder (`reference/hr_roster.csv`, read by sources.read_roster): seat id (lower
     # case) -> BusinessUnit, for seat reports without a department; None: no roster
     roster: object = None
+    # The configuration's [viva_insights] (loaded_hourly_rate, its low and high, use_case, owner): how Copilot
+    # assisted hours of a Viva Insights person query are valued (adapters/viva.py); None: not configured
+    assisted_hours: dict | None = None
 
 
     def catalog(self):
