@@ -1,8 +1,8 @@
 """Read the canonical tables from a data folder, typed, with the source line of every row kept.
 
 A data folder holds one file per table: `spend`, `seats`, `outcomes`, `use_cases`, `models` and, when the
-seat reports' users are at hand, `seat_users` (optional: `schema.OPTIONAL_TABLES`), each as `.csv`, `.csv.gz`
-or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
+seat reports' users are at hand, `seat_users` and their apps `seat_apps` (optional: `schema.OPTIONAL_TABLES`),
+each as `.csv`, `.csv.gz` or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
 before any is parsed, so that a file that cannot be the table is refused in milliseconds, by name. Values
 that do not parse as their column's type are left as text, so that the type expectation of the contract
 fails and names them; the row numbers of such values are kept in `Tables.unparsed` for the gate report.
