@@ -254,6 +254,24 @@ def seat_utilisation(seats: list[dict]):
     return fig
 
 
+def breadth_of_use(product: dict):
+    """One seat product's apps: the share of its active seats whose holder used each (metrics.json `breadth`)."""
+    use_house_style()
+    apps = product["apps"][::-1]  # barh draws bottom up: the first app on top
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.28 * len(apps) + 0.8))
+    names = [a["app"] for a in apps]
+    shares = [a["share_of_active"] or 0.0 for a in apps]
+    ax.barh(names, [1.0] * len(apps), color="#d9e2ec", height=0.6)
+    ax.barh(names, shares, color=PALETTE[0], height=0.6)
+    for i, a in enumerate(apps):
+        ax.text(max(shares[i], 0) + 0.01, i, f"{fmt.pct(a['share_of_active'])}  ({fmt.number(a['seats'])} seats)",
+                va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_title(f"{product['product']}: share of its {fmt.number(product['active'])} active seats using each app")
+    return fig
+
+
 def forecast_fan(history: list[dict], fc: dict, currency: str):
     """Quarterly spend so far, the trend forecast, and each scenario's path."""
     use_house_style()

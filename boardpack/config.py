@@ -40,6 +40,7 @@ class Config:
     seat_prices: dict = field(default_factory=dict)  # seat product -> price per seat and month (raw folders)
     scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
     seats: dict = field(default_factory=lambda: dict(SEAT_RULES))  # reclaim_days, headline_share, engaged_months
+    viva_insights: dict = field(default_factory=dict)  # how Copilot assisted hours are valued (adapters/viva.py)
     branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
     engine: EngineSettings = field(default_factory=EngineSettings)
     path: str = ""
@@ -149,6 +150,36 @@ class Sources(_Section):
     seat_prices: dict[str, Annotated[float, _check(">= 0 (a price per seat and month)", lambda v: v >= 0)]] = {}
 
 
+Rate = Annotated[float, _check("> 0 (the reporting currency per hour)", lambda v: v > 0)]
+
+
+class VivaInsights(_Section):
+    """How a Viva Insights person query's Copilot assisted hours become value (README, "Copilot assisted hours")."""
+
+    loaded_hourly_rate: Rate | None = None  # what an hour of the people's work costs, fully loaded
+    loaded_hourly_rate_low: Rate | None = None  # the range of the value; each defaults to the rate
+    loaded_hourly_rate_high: Rate | None = None
+    use_case: str | None = None  # default: the use case the attribution map gives Microsoft 365 Copilot's seats
+    owner: str | None = None  # who answers for the estimate (the outcome rows' Owner)
+
+    @field_validator("loaded_hourly_rate_low")
+    @classmethod
+    def _low_below_rate(cls, value: float | None, info: ValidationInfo) -> float | None:
+        base = info.data.get("loaded_hourly_rate")
+        if value is not None and base is not None and value > base:
+            raise PydanticCustomError("bound", "must be {rule}{hint}", {"rule": "<= loaded_hourly_rate", "hint": ""})
+        return value
+
+    @field_validator("loaded_hourly_rate_high")
+    @classmethod
+    def _ordered(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low, base = info.data.get("loaded_hourly_rate_low"), info.data.get("loaded_hourly_rate")
+        if value is not None and any(v is not None and v > value for v in (low, base)):
+            raise PydanticCustomError("bound", "must be {rule}{hint}", {
+                "rule": ">= loaded_hourly_rate and loaded_hourly_rate_low", "hint": ""})
+        return value
+
+
 class Schema(_Section):
     company: Company = Company()
     targets: Targets = Targets()
@@ -158,6 +189,7 @@ class Schema(_Section):
     engine: Engine = Engine()
     sources: Sources = Sources()
     seats: Seats = Seats()
+    viva_insights: VivaInsights = VivaInsights()
 
 
 # --- messages --------------------------------------------------------------------------------------------
@@ -265,6 +297,7 @@ def load_config(path: str | Path | None = None) -> Config:
         seat_prices={product: float(price) for product, price in sources.seat_prices.items()},
         scenarios={name: dict(raw["scenarios"][name]) for name in schema.scenarios},  # as written: label, assumptions
         seats=schema.seats.model_dump(),
+        viva_insights=schema.viva_insights.model_dump(exclude_none=True),
         branding=_logo(schema.branding.model_dump(exclude_none=True), path),
         engine=EngineSettings(**raw.get("engine", {})),  # as written: 5000000 rows stay an int
         path=str(path),

@@ -40,8 +40,9 @@ EXCEL_MAX_ROWS = 1_048_576  # a sheet's limit, header included: a longer table c
 DAY_FORMAT, TIME_FORMAT = "yyyy-mm-dd", 'yyyy-mm-dd"T"hh:mm:ss'
 
 # Tables of tables/ that finance gets through another: the seat reports' users (a row per seat per report, 100,000
-# rows for the sample, 10 s of a build as a sheet) through the reclaim list, their finance view.
-NOT_EXPORTED = {"seat_users"}
+# rows for the sample, 10 s of a build as a sheet) through the reclaim list, their finance view; their per-app
+# activity (seat_apps) through the pack's breadth of use.
+NOT_EXPORTED = {"seat_users", "seat_apps"}
 # {cur}: the pack's reporting currency; {billing}: the same when every spend row is billed in it, else the row's
 # BillingCurrency. Column meanings follow docs/inputs.md (FOCUS 1.2 and the x_ extensions) and docs/metrics.md.
 UNITS: dict[str, dict[str, tuple[str, str]]] = {

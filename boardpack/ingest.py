@@ -1,8 +1,8 @@
 """Read the canonical tables from a data folder, typed, with the source line of every row kept.
 
 A data folder holds one file per table: `spend`, `seats`, `outcomes`, `use_cases`, `models` and, when the
-seat reports' users are at hand, `seat_users` (optional: `schema.OPTIONAL_TABLES`), each as `.csv`, `.csv.gz`
-or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
+seat reports' users are at hand, `seat_users` and their apps `seat_apps` (optional: `schema.OPTIONAL_TABLES`),
+each as `.csv`, `.csv.gz` or `.parquet`. Raw files are never changed. Every file is sniffed (`boardpack.sniff`)
 before any is parsed, so that a file that cannot be the table is refused in milliseconds, by name. Values
 that do not parse as their column's type are left as text, so that the type expectation of the contract
 fails and names them; the row numbers of such values are kept in `Tables.unparsed` for the gate report.
@@ -176,7 +176,7 @@ def _to_bool(raw: pd.Series, text: pd.Series) -> pd.Series:
 
 def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None = None,
                 quarter_end: pd.Timestamp | None = None, seat_prices: dict | None = None,
-                engine=None, expensive_check_rows: int = 5_000_000) -> Tables:
+                engine=None, expensive_check_rows: int = 5_000_000, assisted_hours: dict | None = None) -> Tables:
     """Read every canonical table in `data_dir`, typed; a raw folder of source exports is assembled first.
 
     A canonical spend table is not read here, whatever its size: it is found, sniffed and left to the engine
@@ -192,7 +192,7 @@ def load_tables(data_dir: str | Path, currency: str = "USD", truth: dict | None 
         from .adapters import Settings
 
         settings = Settings(seat_prices={**Settings().seat_prices, **(seat_prices or {})}, engine=engine,
-                            expensive_check_rows=expensive_check_rows)
+                            expensive_check_rows=expensive_check_rows, assisted_hours=assisted_hours)
         assembled = sources.assemble(data_dir, currency, truth, settings=settings, quarter_end=quarter_end)
         frames, unparsed = {}, {}
         for table in TABLES:

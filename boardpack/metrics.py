@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import forecast
 from .quarters import Quarter
-from .schema import ACTIVE_DAYS, EVIDENCE, SEAT_RULES, TIER_RANK
+from .schema import ACTIVE_DAYS, EVIDENCE, M365_APPS, SEAT_RULES, TIER_RANK
 
 MEASURED_OR_ESTIMATED = ("measured", "estimated")
 NO_TOKENS = "no token spend this quarter"
@@ -332,16 +332,64 @@ def adoption(seat_users: pd.DataFrame, quarter: Quarter, engaged_months: int) ->
         active_months = rows[rows["Active"]].groupby("SeatId")["Month"].nunique()
         first = set(rows.loc[(rows["Month"] == months[0]) & rows["Active"], "SeatId"])
         kept = first & set(last.loc[last["Active"], "SeatId"])
+        changed = concealment_changed(rows)
         trend = upto[upto["Product"] == product].groupby("Month").agg(licensed=("SeatId", "size"),
                                                                        active=("Active", "sum"))
         products.append({
             "product": product, "licensed": len(last), "active": int(used.sum()),
-            "engaged": int((active_months.reindex(last["SeatId"]).fillna(0) >= engaged_months).sum()),
-            "retention": len(kept) / len(first) if first and len(months) > 1 else None,
+            # a seat followed from report to report by its id: no basis where the ids changed between them
+            "engaged": None if changed else
+            int((active_months.reindex(last["SeatId"]).fillna(0) >= engaged_months).sum()),
+            "retention": None if changed else len(kept) / len(first) if first and len(months) > 1 else None,
+            "no_basis": dict.fromkeys(("engaged", "retention"), CONCEALMENT_CHANGED) if changed else {},
             "months_in_quarter": len(months),
             "trend": [{"month": m.date().isoformat(), "licensed": int(r["licensed"]), "active": int(r["active"])}
                       for m, r in trend.iterrows()]})
     return {"engaged_months": engaged_months, "active_days": ACTIVE_DAYS, "products": products}
+
+
+CONCEALMENT_CHANGED = "ids not comparable between reports: concealment changed"
+
+
+def concealment_changed(reports: pd.DataFrame) -> bool:
+    """Whether the product's reports in `reports` disagree on concealing user names: one shows hashes, another
+    user principal names, so the same holder has a different SeatId in each and cannot be followed between them.
+    A report conceals names when most of its ids are hashes (`Anonymised`)."""
+    concealed = reports.groupby("ReportDate")["Anonymised"].mean() > 0.5
+    return concealed.nunique() > 1
+
+
+def breadth(seat_users: pd.DataFrame, seat_apps: pd.DataFrame | None, quarter: Quarter) -> dict | None:
+    """Breadth of use (docs/metrics.md, "Breadth of use"): per seat product with per-app activity, in its last
+    report of the quarter, the seats active (used in the ACTIVE_DAYS up to the report) and, per app
+    (schema.M365_APPS), the seats whose holder used it in those days, as a share of the active and of the licensed
+    seats. A product whose last report has no per-app rows (a report without per-app columns) has none; None when
+    no product has any, and the pack names the report that would give it."""
+    if seat_apps is None or seat_apps.empty:
+        return None
+    latest = _last_reports(seat_users, quarter)[1]
+    products = []
+    for product, rows in latest.groupby("Product", sort=True):
+        report = rows["ReportDate"].max()
+        apps = seat_apps[(seat_apps["Product"] == product) & (seat_apps["ReportDate"] == report)]
+        if apps.empty:
+            continue
+        window = report - pd.Timedelta(days=ACTIVE_DAYS)
+        active = rows.loc[rows["LastActivityDate"] > window, ["SeatId"]].drop_duplicates()
+        # an app counts for a seat of the report that is active: a per-app date is never later than the overall one
+        # a join, not isin: pandas' isin on Arrow strings walks them in Python (a second for 90,000 rows)
+        used = apps[apps["LastActivityDate"] > window].merge(active, on="SeatId")
+        seats = used.groupby("App")["SeatId"].nunique()
+        licensed = len(rows)
+        products.append({
+            "product": product, "report_date": report.date().isoformat(), "licensed": licensed,
+            "active": len(active),
+            "apps": [{"app": app, "seats": int(seats.get(app, 0)),
+                      "share_of_active": _ratio(seats.get(app, 0), len(active)),
+                      "share_of_licensed": _ratio(seats.get(app, 0), licensed)}
+                     for app in M365_APPS],
+            "apps_per_active_seat": _ratio(len(used), len(active))})
+    return {"active_days": ACTIVE_DAYS, "products": products} if products else None
 
 
 def reclaim_list(tables: dict, quarter: Quarter, days: list[int]) -> pd.DataFrame:
@@ -538,6 +586,8 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
         summary["material"] = bool(saving and current["spend"] and saving >= rules["headline_share"] * current["spend"] * 4)
     metrics["reclaim"] = summary
     metrics["adoption"] = None if users is None else adoption(users, quarter, int(rules["engaged_months"]))
+    # breadth of use, from the seat reports' per-app activity (README, "Breadth of use"); null: no such report
+    metrics["breadth"] = None if users is None else breadth(users, tables.get("seat_apps"), quarter)
     metrics["value_per_seat"] = value_per_seat(spend_q, outcomes_q, seats_q, targets["value_multiple"])
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]

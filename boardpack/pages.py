@@ -279,6 +279,7 @@ def workload_page(m: dict) -> HTML:
                      "Bars comparing licensed seats with active users for each seat product.") if m["seats"] else ""
     return _page("workload", m=m, figure=figure, retier=retier, seats=seats, seat_figure=seat_fig,
                  reclaim=reclaim_table(m), adoption=adoption_table(m), per_seat=value_per_seat_table(m),
+                 breadth=breadth_figures(m),
                  why=m.get("no_basis") or {})
 
 
@@ -297,6 +298,11 @@ def value_per_seat_table(m: dict) -> str:
                           "break_even_utilisation"})
 
 
+def _pct_or_no_basis(v) -> str:
+    """A share of the adoption funnel; without one, "no basis" (the note under the table says why)."""
+    return "no basis" if v is None else fmt.pct(v)
+
+
 def adoption_table(m: dict) -> str:
     """Per seat product: licensed, active in the quarter, engaged, retention, and the active share of the last six
     monthly reports (metrics.json `adoption`)."""
@@ -308,12 +314,27 @@ def adoption_table(m: dict) -> str:
         return f"{month:%b} {fmt.pct(t['active'] / t['licensed'] if t['licensed'] else None)}"
 
     rows = [{**p, "active_share": p["active"] / p["licensed"] if p["licensed"] else None,
-             "engaged_share": p["engaged"] / p["licensed"] if p["licensed"] else None,
+             "engaged_share": p["engaged"] / p["licensed"] if p["licensed"] and p["engaged"] is not None else None,
              "trend_text": ", ".join(share(t) for t in p["trend"][-6:])} for p in a["products"]]
     return table(rows, {"product": ("Product", _text), "licensed": ("Licensed", fmt.number),
-                        "active_share": ("Used in quarter", fmt.pct), "engaged_share": ("Engaged", fmt.pct),
-                        "retention": ("Retention", fmt.pct), "trend_text": ("Active by month", _text)},
+                        "active_share": ("Used in quarter", fmt.pct), "engaged_share": ("Engaged", _pct_or_no_basis),
+                        "retention": ("Retention", _pct_or_no_basis), "trend_text": ("Active by month", _text)},
                  numeric={"licensed", "active_share", "engaged_share", "retention"})
+
+
+def breadth_figures(m: dict) -> str:
+    """Per seat product with per-app activity: a bar of each app's share of the active seats (metrics.json
+    `breadth`); empty when there is none (the page then names the report that would give it)."""
+    b = m.get("breadth")
+    if not b:
+        return ""
+    return "".join(chart(charts.breadth_of_use(p),
+                         f"Seats whose holder used Copilot in each app in the {b['active_days']} days up to the "
+                         f"{p['report_date']} report, of the {fmt.number(p['active'])} active; "
+                         f"{fmt.pct(p['active'] / p['licensed'] if p['licensed'] else None)} of "
+                         f"{fmt.number(p['licensed'])} licensed seats were active.",
+                         f"Horizontal bars of the share of active {p['product']} seats using each app.")
+                   for p in b["products"])
 
 
 def reclaim_table(m: dict) -> str:

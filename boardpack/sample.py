@@ -1,10 +1,11 @@
-"""A deterministic sample enterprise, "Northwind Group", as the six canonical tables.
+"""A deterministic sample enterprise, "Northwind Group", as the seven canonical tables.
 
 The sample exercises every page of the pack: 7 quarters (2025-Q1..2026-Q3) of token, seat, GPU and
 platform spend over 8 business units and 22 use cases, with all four value quadrants, over-provisioned
 models, unattributed spend and the Jevons pattern (unit cost falls, usage and the bill rise).
 Token list prices come from the genai-prices catalog in force at each ChargePeriodStart. The seat reports
-of the last quarter (`seat_users`) list every seat holder at each month end, matching the seats table exactly.
+of the last quarter (`seat_users`) list every seat holder at each month end, matching the seats table exactly;
+the Microsoft 365 Copilot holders of the last report have their per-app last activity (`seat_apps`).
 Same seed, same bytes: numpy's seeded generator, fixed rounding, sorted rows.
 """
 
@@ -219,7 +220,15 @@ LAST_NAMES = ("ahmed", "andersen", "becker", "berg", "costa", "dubois", "fischer
               "yilmaz", "young", "zhang")
 
 # Independent random streams, so changing one part of the sample leaves the others' draws alone.
-STREAM = {"tokens": 1, "seats": 2, "outcomes": 3, "seat_users": 4}
+STREAM = {"tokens": 1, "seats": 2, "outcomes": 3, "seat_users": 4, "seat_apps": 5}
+# Per-app activity (the `seat_apps` table) of the Microsoft 365 Copilot seats in the quarter's last report only (what
+# breadth of use reads; one report keeps the file small): the chance that a seat holder uses Copilot in each app,
+# Teams, Outlook and Copilot Chat common, OneNote and Loop rare. The app of the holder's last activity is drawn
+# with these weights and gets the overall LastActivityDate; each other app is used with its chance, on a day
+# before that (APP_DAYS_BACK on average), so that the overall date is the latest of the per-app ones.
+APP_USE = {"Teams": 0.62, "Outlook": 0.48, "Word": 0.34, "Excel": 0.21, "PowerPoint": 0.17, "OneNote": 0.05,
+           "Loop": 0.03, "Copilot Chat": 0.57}
+APP_DAYS_BACK = 14.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,6 +528,24 @@ def _seat_user_rows(rng: np.random.Generator, seats: list[dict]) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)[list(COLUMNS["seat_users"])]
 
 
+def _seat_app_rows(rng: np.random.Generator, seat_users: pd.DataFrame) -> pd.DataFrame:
+    """The per-app last activity of the Microsoft 365 Copilot seats of the last report that were ever used (APP_USE)."""
+    m365 = seat_users[(seat_users["Product"] == "Microsoft 365 Copilot") & seat_users["LastActivityDate"].notna()]
+    users = m365[m365["ReportDate"] == m365["ReportDate"].max()].sort_values("SeatId").reset_index(drop=True)
+    apps, weights = list(APP_USE), np.array(list(APP_USE.values()))
+    last = users["LastActivityDate"].to_numpy("datetime64[D]")
+    primary = rng.choice(len(apps), size=len(users), p=weights / weights.sum())
+    frames = []
+    for k, app in enumerate(apps):
+        back = np.floor(rng.exponential(APP_DAYS_BACK, len(users))).astype(int)
+        used = (primary == k) | (rng.random(len(users)) < APP_USE[app])
+        day = np.where(primary == k, last, last - back)
+        frames.append(pd.DataFrame({"ProviderName": users["ProviderName"], "Product": users["Product"],
+                                    "SeatId": users["SeatId"], "ReportDate": users["ReportDate"], "App": app,
+                                    "LastActivityDate": pd.to_datetime(day)})[used])
+    return pd.concat(frames, ignore_index=True)[list(COLUMNS["seat_apps"])]
+
+
 def _use_case_rows() -> list[dict]:
     cols = list(COLUMNS["use_cases"])
     return [dict(zip(cols, uc)) for uc in USE_CASES]
@@ -558,7 +585,7 @@ def _write(rows: list[dict] | pd.DataFrame, table: str, path: Path, sort_by: lis
 
 
 def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last_month: str = "2026-09") -> dict[str, Path]:
-    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models, seat_users) into out_dir."""
+    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models, seat_users, seat_apps) into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     months = months_between(first_month, last_month)
@@ -578,6 +605,7 @@ def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last
     used = sorted(set(spend["x_Model"]) - {""})
     models = prices.build_model_catalog(tiers.loc[used].reset_index(drop=True), last_day)
 
+    seat_users = _seat_user_rows(stream("seat_users"), seats)
     spend_keys = ["ChargePeriodStart", "x_SpendModality", "ProviderName", "ServiceName", "x_UseCaseId",
                   "x_BusinessUnit", "x_Model", "x_TokenType"]
     return {
@@ -587,6 +615,8 @@ def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last
         "use_cases": _write(_use_case_rows(), "use_cases", out_dir / "use_cases.csv", ["UseCaseId"]),
         "models": _write(models, "models", out_dir / "models.csv", ["Model"]),
         # A user's reports on consecutive lines: gzip then stores each id once, half the size of report order.
-        "seat_users": _write(_seat_user_rows(stream("seat_users"), seats), "seat_users",
-                             out_dir / "seat_users.csv.gz", ["Product", "BusinessUnit", "SeatId", "ReportDate"]),
+        "seat_users": _write(seat_users, "seat_users", out_dir / "seat_users.csv.gz",
+                             ["Product", "BusinessUnit", "SeatId", "ReportDate"]),
+        "seat_apps": _write(_seat_app_rows(stream("seat_apps"), seat_users), "seat_apps", out_dir / "seat_apps.csv.gz",
+                            ["Product", "SeatId", "ReportDate", "App"]),
     }

@@ -5,9 +5,9 @@ This is the one place that names columns. Adapters emit these, contracts check t
 
 from __future__ import annotations
 
-TABLES = ("spend", "seats", "outcomes", "use_cases", "models", "seat_users")
+TABLES = ("spend", "seats", "outcomes", "use_cases", "models", "seat_users", "seat_apps")
 # Tables a data folder may leave out: the pack then says which file would fill what they feed.
-OPTIONAL_TABLES = ("seat_users",)
+OPTIONAL_TABLES = ("seat_users", "seat_apps")
 
 # FOCUS 1.2 columns the pack relies on, then the boardpack `x_` extensions.
 SPEND_COLUMNS = {
@@ -104,6 +104,21 @@ SEAT_USERS_COLUMNS = {
     "LastActivityDate": "datetime",  # the user's last activity with the product; empty: none recorded
 }
 
+# One row per seat, report and app the seat's holder has used: the per-app last-activity dates of the Microsoft 365
+# Copilot usage report (Graph v1/v2, admin-center export), long form, only where the report gives a date. What the
+# breadth of use is computed from (docs/metrics.md, "Breadth of use"); a report without per-app columns gives none.
+SEAT_APPS_COLUMNS = {
+    "ProviderName": "string",
+    "Product": "string",  # as in seat_users
+    "SeatId": "string",  # as in seat_users: the same seat in the same report
+    "ReportDate": "datetime",  # as in seat_users
+    "App": "string",  # one of M365_APPS
+    "LastActivityDate": "datetime",  # the holder's last activity with Copilot in this app
+}
+# The apps of breadth of use, in the order the pack lists them. Copilot Chat is the latest of the report's Copilot
+# Chat columns (v1's one; v2's and the admin export's work and web).
+M365_APPS = ("Teams", "Outlook", "Word", "Excel", "PowerPoint", "OneNote", "Loop", "Copilot Chat")
+
 COLUMNS = {
     "spend": SPEND_COLUMNS,
     "seats": SEATS_COLUMNS,
@@ -111,6 +126,7 @@ COLUMNS = {
     "use_cases": USE_CASES_COLUMNS,
     "models": MODELS_COLUMNS,
     "seat_users": SEAT_USERS_COLUMNS,
+    "seat_apps": SEAT_APPS_COLUMNS,
 }
 
 # The pandas type of each kind of column, for a table with no rows: its columns keep the types the contracts check.

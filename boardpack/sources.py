@@ -32,7 +32,8 @@ REFERENCE = "reference"
 # When a provider appears in several sources and the configuration names none: billing exports first.
 DEFAULT_PRIORITY = ("focus", "openai", "anthropic", "m365_copilot", "github_copilot", "litellm")
 ADAPTER_MODULES = {"focus": "focus", "openai": "openai", "anthropic": "anthropic", "litellm": "litellm",
-                   "m365_copilot": "m365", "github_copilot": "github", "outcomes": "sheets", "use_cases": "sheets"}
+                   "m365_copilot": "m365", "github_copilot": "github", "outcomes": "sheets", "use_cases": "sheets",
+                   "viva_insights": "viva"}
 
 
 @dataclass
@@ -81,6 +82,40 @@ def read_attribution(path: Path) -> pd.DataFrame:
     if "BusinessUnit" not in frame:
         frame["BusinessUnit"] = ""
     return frame.replace("", None)
+
+
+ROSTER = "hr_roster.csv"
+ROSTER_HEADER = "UserId,BusinessUnit,CostCentre"
+
+
+def read_roster(path: Path) -> pd.DataFrame | None:
+    """The HR seat roster (README, "HR seat roster"): UserId (user principal name, or the hash a report with
+    concealed names shows), BusinessUnit, CostCentre (optional) -> a frame indexed by the id in lower case, as seat
+    reports' SeatIds are. Rows without a business unit are left out; one id given two units is refused. None
+    when the file is absent."""
+    if not path.exists():
+        return None
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    missing = [c for c in ("UserId", "BusinessUnit") if c not in frame.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {missing}", f"the header must be {ROSTER_HEADER} (CostCentre "
+                         "optional).")
+    frame = frame.assign(UserId=frame["UserId"].str.strip().str.lower(),
+                         BusinessUnit=frame["BusinessUnit"].str.strip(),
+                         CostCentre=frame["CostCentre"].str.strip() if "CostCentre" in frame else "")
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # the file's line numbers, the header being line 1
+    empty = frame["UserId"] == ""
+    if empty.any():
+        raise InputError(path, "a row has no UserId", "give each row the user principal name, or the hash the "
+                         "seat report shows, or remove the row.", line=int(empty.idxmax()), column="UserId")
+    frame = frame[frame["BusinessUnit"] != ""]
+    units = frame.groupby("UserId")["BusinessUnit"].nunique()
+    if (units > 1).any():
+        user = units[units > 1].index[0]
+        lines = frame.index[frame["UserId"] == user].tolist()
+        raise InputError(path, f"UserId {user!r} is given {units[user]} business units (lines {lines})",
+                         "keep one row per user.", line=lines[1], column="BusinessUnit")
+    return frame.drop_duplicates("UserId").set_index("UserId")[["BusinessUnit", "CostCentre"]]
 
 
 def attribute(spend: pd.DataFrame, mapping: pd.DataFrame) -> pd.DataFrame:
@@ -416,7 +451,7 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
             sniff.check(path, delimiters=",")
     mapping = read_attribution(ref / "attribution.csv")
     catalog = ai_catalog.load(ref / ai_catalog.FILE)
-    settings = replace(settings, attribution=mapping, ai_catalog=catalog)
+    settings = replace(settings, attribution=mapping, ai_catalog=catalog, roster=read_roster(ref / ROSTER))
     results = run_adapters(data_dir, settings)
     spends = [r.spend for r in results.values() if r.spend is not None and len(r.spend)]
     if not spends:
@@ -451,6 +486,7 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "use_cases": _concat([r.use_cases for r in results.values()], "use_cases"),
         "models": models,
         "seat_users": _concat([r.seat_users for r in results.values()], "seat_users"),
+        "seat_apps": _concat([r.seat_apps for r in results.values()], "seat_apps"),
     }
     fixes = Counter({"models: vendor model id renamed to the tier map's name": renamed} if renamed else {})
     if renamed_providers:

@@ -23,7 +23,8 @@ from .quality import render_quality
 from .quarters import Quarter, latest_complete_quarter, quarters_in
 from .schema import TABLES
 
-TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate"}
+TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate",
+                "seat_apps": "ReportDate"}
 
 
 def write_json(obj, path: Path) -> Path:
@@ -97,7 +98,7 @@ def validate(quarter: str | None, data_dir: str | Path, config: str | Path | Non
     with open_engine(settings) as eng:
         engine_info = eng.describe()
         tables = load_tables(data_dir, cfg.currency, cfg.truth, quarter_end, cfg.seat_prices, engine=eng,
-                             expensive_check_rows=settings.expensive_check_rows)
+                             expensive_check_rows=settings.expensive_check_rows, assisted_hours=cfg.viva_insights)
         suites = contracts.load_contracts()  # after the inputs: a file refused for its first bytes waits for no GX
         if "spend" in tables.checked:  # a spend table is left to the engine: read, check, roll up there
             read = large.read_spend(eng, tables.sources["spend"], contracts.gate_params(tables, cfg.currency),

@@ -21,7 +21,8 @@ from boardpack.schema import COLUMNS, EVIDENCE, SPEND_MODALITIES, STAGES, TABLES
 
 QUARTERS = ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
 TARGET_MULTIPLE = 3.0
-FILES = {**{name: f"{name}.csv" for name in TABLES}, "seat_users": "seat_users.csv.gz"}  # each table's file
+FILES = {**{name: f"{name}.csv" for name in TABLES}, "seat_users": "seat_users.csv.gz",
+         "seat_apps": "seat_apps.csv.gz"}  # each table's file
 REPORTS = ["2026-07-31", "2026-08-31", "2026-09-30"]  # the seat reports: 2026-Q3's month ends
 
 
@@ -443,3 +444,4 @@ def test_bundled_sample_is_what_the_generator_makes(tmp_path):
     for table, path in paths.items():
         assert _text(path) == _text(root / "data" / "sample" / path.name), table
     assert (root / "data" / "sample" / FILES["seat_users"]).stat().st_size <= 2_500_000
+    assert (root / "data" / "sample" / FILES["seat_apps"]).stat().st_size <= 1_250_000

@@ -133,3 +133,34 @@ def test_the_seat_page_states_the_seats_to_take_back(sample_pack):
     assert "7,054 seats unused for 90 days or more (6,753 Microsoft 365 Copilot, 301 GitHub Copilot Business): " \
            "$2.26M a year if taken back" in text
     assert "Seats to take back" in text and "Break-even" in text and "87.6%" in text
+
+
+# Breadth of use in the 2026-09-30 Microsoft 365 Copilot report: of its 32,000 seats, 20,624 used Copilot after
+# 2026-08-31; the seats among them whose holder used each app in those 30 days (the sample's APP_USE skew).
+BREADTH = {"Teams": 13_108, "Outlook": 10_549, "Word": 7_690, "Excel": 5_088, "PowerPoint": 4_123, "OneNote": 1_254,
+           "Loop": 747, "Copilot Chat": 12_271}
+
+
+def test_the_breadth_of_use_of_the_sample_is_pinned_and_counted_apart(sample_pack, m):
+    import pandas as pd
+
+    [p] = m["breadth"]["products"]
+    assert (p["product"], p["report_date"], p["licensed"], p["active"]) == ("Microsoft 365 Copilot", "2026-09-30",
+                                                                              32_000, 20_624)
+    assert {a["app"]: a["seats"] for a in p["apps"]} == BREADTH
+    teams = next(a for a in p["apps"] if a["app"] == "Teams")
+    assert teams["share_of_active"] == pytest.approx(13_108 / 20_624, rel=1e-12)
+    assert teams["share_of_licensed"] == pytest.approx(13_108 / 32_000, rel=1e-12)
+    # the same counts, by a plain join of the two tables the pack read
+    tables = sample_pack[0] / "tables"
+    users, apps = pd.read_parquet(tables / "seat_users.parquet"), pd.read_parquet(tables / "seat_apps.parquet")
+    report, since = pd.Timestamp("2026-09-30"), pd.Timestamp("2026-08-31")
+    last = users[(users["Product"] == "Microsoft 365 Copilot") & (users["ReportDate"] == report)]
+    active = last.loc[last["LastActivityDate"] > since, "SeatId"]
+    assert len(active) == 20_624
+    recent = apps[(apps["ReportDate"] == report) & (apps["LastActivityDate"] > since) & apps["SeatId"].isin(active)]
+    assert recent.groupby("App").size().to_dict() == BREADTH
+    # the sample's overall last activity is the latest of its per-app ones
+    latest = apps[apps["ReportDate"] == report].groupby("SeatId")["LastActivityDate"].max()
+    overall = last.set_index("SeatId")["LastActivityDate"].dropna()
+    assert latest.sort_index().equals(overall.sort_index().rename(latest.name))

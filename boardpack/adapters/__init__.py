@@ -20,7 +20,8 @@ Contract for every adapter:
 - `usage`: token volumes for reconciliation, `USAGE_COLUMNS`, one row per day x provider x model x token
   type x attribution key (empty frame when the source has none).
 - `seats`, `outcomes`, `use_cases`, `seat_users`: canonical tables (`schema`) or None. A seat report's adapter
-  gives both `seats` (counts per month) and `seat_users` (its users, one row per user per report kept).
+  gives both `seats` (counts per month) and `seat_users` (its users, one row per user per report kept);
+  `seat_apps`: the per-app last activity of those users where the report gives it (m365 only), or None.
 - `excluded`: money the source read but does not count (`EXCLUDED_COLUMNS`, built with `excluded_frame`),
   one row per file x day x service x reason: rows dropped as not AI (`not_ai`), a bucket replaced by a
   later fetch of it (`superseded`, `x_ExcludedBy` naming the file that won), the same result saved twice
@@ -46,7 +47,8 @@ import pandas as pd
 
 from ..schema import SPEND_COLUMNS, empty_table
 
-SOURCES = ("focus", "openai", "anthropic", "litellm", "m365_copilot", "github_copilot", "outcomes", "use_cases")
+SOURCES = ("focus", "openai", "anthropic", "litellm", "m365_copilot", "github_copilot", "outcomes", "use_cases",
+           "viva_insights")
 
 # Extra columns every adapter adds to its spend rows; dropped before the canonical table is published.
 SOURCE_COLUMNS = {
@@ -106,6 +108,12 @@ class Settings:
     # The attribution map of the raw folder (`reference/attribution.csv`: Key, UseCaseId, BusinessUnit), for
     # sources that attribute inside the adapter (seat reports: user or team keys -> business unit); None: empty
     attribution: object = None
+    # The HR seat roster of the raw folder (`reference/hr_roster.csv`, read by sources.read_roster): seat id (lower
+    # case) -> BusinessUnit, for seat reports without a department; None: no roster
+    roster: object = None
+    # The configuration's [viva_insights] (loaded_hourly_rate, its low and high, use_case, owner): how Copilot
+    # assisted hours of a Viva Insights person query are valued (adapters/viva.py); None: not configured
+    assisted_hours: dict | None = None
 
 
     def catalog(self):
@@ -142,6 +150,7 @@ class SourceData:
     outcomes: pd.DataFrame | None = None
     use_cases: pd.DataFrame | None = None
     seat_users: pd.DataFrame | None = None
+    seat_apps: pd.DataFrame | None = None  # per-app last activity of seat_users' seats (m365)
     fixes: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     checks: list = field(default_factory=list)  # contracts.Check of the source's own contract (gateway logs)

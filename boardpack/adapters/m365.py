@@ -24,6 +24,11 @@ name (or its hash), lower case, as in the key above; ReportDate the Report Refre
 report has none); LastActivityDate the user's Last Activity Date. Anonymised: the SeatId is exactly 32 hex
 digits. A principal name always has an "@", so such a value can only be the MD5-like hash a report with
 concealed names shows in its place.
+
+`seat_apps` lists, for the same users, the per-app last-activity dates the report gives (`APP_ALIASES`: Graph v1
+and v2, admin-center export), one row per user and app with a date; Copilot Chat is the latest of the report's
+Copilot Chat columns (v1 has one, v2 and the admin export a work and a web one). A report without per-app columns
+gives no rows, and so no breadth of use (README, "Breadth of use").
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from ..schema import SEAT_USERS_COLUMNS, SEATS_COLUMNS
+from ..schema import M365_APPS, SEAT_APPS_COLUMNS, SEAT_USERS_COLUMNS, SEATS_COLUMNS
 from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
 
 SOURCE = "m365_copilot"
@@ -55,6 +60,29 @@ ALIASES = {
     "department": ("Department", "Department name", "Business unit"),
     "display_name": ("Display Name", "displayName"),
 }
+# App of breadth of use (schema.M365_APPS) -> its per-app last-activity headers across the three variants (compared
+# after `_norm`); every header found of an app counts, the latest date wins (Copilot Chat's work and web columns).
+APP_ALIASES = {
+    "Teams": ("Microsoft Teams Copilot Last Activity Date", "Last activity date of Teams Copilot (UTC)",
+              "microsoftTeamsCopilotLastActivityDate"),
+    "Outlook": ("Outlook Copilot Last Activity Date", "Last activity date of Outlook Copilot (UTC)",
+                "outlookCopilotLastActivityDate"),
+    "Word": ("Word Copilot Last Activity Date", "Last activity date of Word Copilot (UTC)",
+             "wordCopilotLastActivityDate"),
+    "Excel": ("Excel Copilot Last Activity Date", "Last activity date of Excel Copilot (UTC)",
+              "excelCopilotLastActivityDate"),
+    "PowerPoint": ("PowerPoint Copilot Last Activity Date", "Last activity date of PowerPoint Copilot (UTC)",
+                   "powerPointCopilotLastActivityDate"),
+    "OneNote": ("OneNote Copilot Last Activity Date", "Last activity date of OneNote Copilot (UTC)",
+                "oneNoteCopilotLastActivityDate"),
+    "Loop": ("Loop Copilot Last Activity Date", "Last activity date of Loop Copilot (UTC)",
+             "loopCopilotLastActivityDate"),
+    "Copilot Chat": ("Copilot Chat Last Activity Date", "Copilot Chat (work) Last Activity Date",
+                     "Copilot Chat (web) Last Activity Date", "Last activity date of Copilot Chat (work) (UTC)",
+                     "Last activity date of Copilot Chat (web) (UTC)", "copilotChatLastActivityDate"),
+}
+assert tuple(APP_ALIASES) == M365_APPS
+APP_COLUMN = "app:"  # + app: a user's per-app last activity, as the users frame carries it to `_seat_apps`
 # Headers that tell the variants apart, and what each variant must have (for the error message).
 V2_MARKERS = ("Prompts submitted for all apps", "Active Usage Days for all apps")
 EXPECTED = {
@@ -75,9 +103,13 @@ def read(folder: Path, settings: Settings) -> SourceData:
         data.files.append(path)
         users.append(_read_file(path, data))
     users = _latest_report_per_month([u for u in users if len(u)], data)
+    users = _rostered_business_units(users, settings.roster, data)
     users = _mapped_business_units(users, settings.attribution)
+    if settings.roster is not None:
+        _note_unattributed(users, data)
     data.seats = _seats(users)
     data.seat_users = _seat_users(users)
+    data.seat_apps = _seat_apps(users)
     files = (users[["Month", "file"]].drop_duplicates().groupby("Month")["file"]
              .agg(lambda f: ", ".join(sorted(f))).to_dict())
     data.spend = _seat_spend(data.seats, settings, data, files)
@@ -124,9 +156,11 @@ def _read_file(path: Path, data: SourceData) -> pd.DataFrame:
         except (pd.errors.ParserError, UnicodeDecodeError) as e:
             raise InputError(path, f"not a readable CSV file ({e})", "download the report again as CSV.") from None
 
-    columns, variant = _columns(list(csv(nrows=0).columns), path)
-    # only the columns read: the per-app and prompt counts are half of a v2 report's bytes (benchmarks/seats.py)
-    raw = csv(usecols=sorted(set(columns.values())))
+    headers = list(csv(nrows=0).columns)
+    columns, variant = _columns(headers, path)
+    apps = _app_columns(headers)
+    # only the columns read: the prompt counts are a large part of a v2 report's bytes (benchmarks/seats.py)
+    raw = csv(usecols=sorted(set(columns.values()) | {h for found in apps.values() for h in found}))
     data.notes.append(f"m365_copilot: {path.name} read as the {variant} header variant ({len(raw)} users).")
     if raw.empty:
         return pd.DataFrame()
@@ -141,11 +175,25 @@ def _read_file(path: Path, data: SourceData) -> pd.DataFrame:
         "user": raw[columns["user"]].str.strip().str.lower(),
         "refresh": refresh, "Month": refresh.dt.to_period("M").dt.to_timestamp(),
         "BusinessUnit": department.replace("", None), "active": active, "file": path.name, "last": last,
+        **{APP_COLUMN + app: _latest_of([_dates(raw[h], path, h, data.fixes) for h in found])
+           for app, found in apps.items()},
     })
     duplicated = frame.duplicated(["user", "Month"])
     if duplicated.any():
         data.fixes["m365.duplicate_user_dropped"] += int(duplicated.sum())
     return frame[~duplicated]
+
+
+def _app_columns(headers: list[str]) -> dict[str, list[str]]:
+    """App -> the file's per-app last-activity headers of it (`APP_ALIASES`); apps the report has none of are left out."""
+    by_norm = {_norm(h): h for h in headers}
+    found = {app: [by_norm[_norm(a)] for a in aliases if _norm(a) in by_norm] for app, aliases in APP_ALIASES.items()}
+    return {app: list(dict.fromkeys(hs)) for app, hs in found.items() if hs}
+
+
+def _latest_of(dates: list[pd.Series]) -> pd.Series:
+    """The latest of several date columns, row by row (empty where all are)."""
+    return dates[0] if len(dates) == 1 else pd.concat(dates, axis=1).max(axis=1)
 
 
 def _dates(values: pd.Series, path: Path, column: str, fixes) -> pd.Series:
@@ -229,6 +277,28 @@ def _latest_report_per_month(frames: list[pd.DataFrame], data: SourceData) -> pd
     return users[~duplicated]
 
 
+def _rostered_business_units(users: pd.DataFrame, roster, data: SourceData) -> pd.DataFrame:
+    """Users without a Department take the business unit of the HR roster (`reference/hr_roster.csv`), joined on
+    the id the report gives (lower case); a Department of the report is never overwritten."""
+    if users.empty or roster is None or len(roster) == 0:
+        return users
+    missing = users["BusinessUnit"].isna()
+    found = users.loc[missing, "user"].map(roster["BusinessUnit"])
+    data.fixes["m365.business_unit_from_hr_roster"] += int(found.notna().sum())
+    return users.assign(BusinessUnit=users["BusinessUnit"].where(~missing, found))
+
+
+def _note_unattributed(users: pd.DataFrame, data: SourceData) -> None:
+    """How many seats of the latest report still have no business unit, after the roster and the attribution map."""
+    if users.empty:
+        return
+    latest = users[users["refresh"] == users["refresh"].max()]
+    left = int(latest["BusinessUnit"].isna().sum())
+    data.notes.append(f"m365_copilot: {left} of the {len(latest)} seats of the {latest['refresh'].max():%Y-%m-%d} "
+                      "report have no business unit after the HR roster and the attribution map"
+                      + (" (add them to reference/hr_roster.csv)." if left else "."))
+
+
 def _mapped_business_units(users: pd.DataFrame, mapping) -> pd.DataFrame:
     """Users without a Department take the business unit the attribution map gives their key."""
     if users.empty or mapping is None or len(mapping) == 0 or users["BusinessUnit"].notna().all():
@@ -271,6 +341,31 @@ def _seat_users(users: pd.DataFrame) -> pd.DataFrame:
     for column in ("ProviderName", "Product"):
         out[column] = out[column].astype(object)
     return out[list(SEAT_USERS_COLUMNS)]
+
+
+def _seat_apps(users: pd.DataFrame) -> pd.DataFrame:
+    """One row per user counted and app with a last-activity date: the seat_apps table (SEAT_APPS_COLUMNS), long form.
+    The seat ids and report dates are those of `_seat_users`, so each row joins one seat_users row."""
+    apps = [c for c in users.columns if c.startswith(APP_COLUMN)]
+    if users.empty or not apps:
+        return _typed([], SEAT_APPS_COLUMNS)
+    long = (users[["user", "refresh", *apps]].melt(id_vars=["user", "refresh"], var_name="App",
+                                                     value_name="LastActivityDate")
+            .dropna(subset=["LastActivityDate"]))
+    long = long[long["user"].notna() & (long["user"] != "")]
+    if long.empty:
+        return _typed([], SEAT_APPS_COLUMNS)
+    order = {APP_COLUMN + app: i for i, app in enumerate(M365_APPS)}
+    long = long.assign(order=long["App"].map(order)).sort_values(["refresh", "user", "order"], kind="stable")
+    out = pd.DataFrame({
+        "ProviderName": PROVIDER, "Product": PRODUCT, "SeatId": long["user"].astype(object),
+        "ReportDate": long["refresh"].dt.normalize().astype("datetime64[us]"),
+        "App": long["App"].str.slice(len(APP_COLUMN)).astype(object),
+        "LastActivityDate": pd.to_datetime(long["LastActivityDate"]).astype("datetime64[us]"),
+    }).reset_index(drop=True)
+    for column in ("ProviderName", "Product"):
+        out[column] = out[column].astype(object)
+    return out[list(SEAT_APPS_COLUMNS)]
 
 
 def _seat_spend(seats: pd.DataFrame, settings: Settings, data: SourceData, files: dict) -> pd.DataFrame:
