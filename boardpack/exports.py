@@ -168,6 +168,20 @@ _METRIC_UNITS = {
     "tokens": "tokens", "previous_tokens": "tokens",
     "unit_cost_per_mtok": "{cur} per 1M tokens", "previous_unit_cost_per_mtok": "{cur} per 1M tokens",
 }
+
+# GitHub Copilot's metrics by feature (a row per day, feature and user): its finance view is downgrade.csv.
+NOT_EXPORTED = NOT_EXPORTED | {"seat_feature_usage"}
+UNITS["downgrade"] = {
+    "Product": ("text", "the licensed product: GitHub Copilot Enterprise"),
+    "ProviderName": ("text", "who provides the licence"),
+    "SeatId": ("text", "the seat's holder as the seat list names them (user:<login>)"),
+    "BusinessUnit": ("text", "the business unit holding the seat"),
+    "ReportDate": ("date", "the product's last seat report in the quarter"),
+    "LastActivityDate": ("date", "the holder's last activity with Copilot; empty: none recorded"),
+    "FeaturesUsed": ("text", "the Copilot features the holder used in the quarter, by the users report"),
+    "MoveTo": ("text", "the plan that serves what the holder used: GitHub Copilot Business"),
+    "SavingPerYear": ("{cur}", "twelve months of what an Enterprise seat costs more than a Business one, this quarter"),
+}
 _METRIC_GROUPS = ("modality", "bridge", "targets", "rag", "no_basis", "previous")
 
 
