@@ -24,6 +24,7 @@ organisation rows, the usage-metrics report's over the legacy API's, else the la
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -141,11 +142,11 @@ def combine(found: list[dict], data: SourceData) -> pd.DataFrame:
 # --- shapes ----------------------------------------------------------------------------------------------
 
 def _day(path: Path, line: int, value, field: str) -> pd.Timestamp:
-    try:
-        day = pd.Timestamp(str(value)) if value is not None else None
+    try:  # ISO 8601 only: 30/09/2026 or 09/30/2026 would be read either way
+        day = pd.Timestamp(datetime.date.fromisoformat(value)) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
         day = None
-    if day is None or len(str(value)) != 10:
+    if day is None:
         raise InputError(path, f"{field} {value!r} is not a day (YYYY-MM-DD)", "save the report as GitHub gives it.",
                          line=line, column=field)
     return day
