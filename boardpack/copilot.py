@@ -78,6 +78,8 @@ def breadth(usage: pd.DataFrame, quarter: Quarter) -> dict | None:
         "users": int(users["SeatId"].nunique()) if user_days else None,
         "organisation_days": int(org_days), "user_days": int(user_days),
         "first_day": rows["Day"].min().date().isoformat(), "last_day": rows["Day"].max().date().isoformat(),
+        "user_first_day": users["Day"].min().date().isoformat() if user_days else None,
+        "user_last_day": users["Day"].max().date().isoformat() if user_days else None,
         "reports": sorted(set(rows["Report"].dropna())), "no_basis": no_basis,
     }
 

@@ -354,7 +354,7 @@ def copilot_page(m: dict) -> HTML:
         for key, label in COPILOT_GROUPS.items()]
     given = lambda f: lambda v: "not given" if v is None else f(v)  # noqa: E731
     grid = table(rows, {"group": ("Feature", _text), "daily": ("Users a day", given(lambda v: fmt.number(v, 1))),
-                        "distinct": ("Users in the quarter", given(fmt.number)), "source": ("Daily from", _text)},
+                        "distinct": ("Different users", given(fmt.number)), "source": ("Daily from", _text)},
                  numeric={"daily", "distinct"})
     return _page("copilot", m=m, table=grid)
 

@@ -167,6 +167,7 @@ def test_breadth_of_the_usage_metrics_reports_worked_by_hand(gh):
                                                                                             "organisation")
     assert b["daily_active"] == 4.5 and b["users"] == 4  # (5 + 4) / 2; alice, bob, carol, dave
     assert (b["organisation_days"], b["user_days"], b["first_day"], b["last_day"]) == (2, 2, "2026-09-29", "2026-09-30")
+    assert (b["user_first_day"], b["user_last_day"]) == ("2026-09-29", "2026-09-30")
     assert b["no_basis"] == {}
 
 
@@ -276,7 +277,8 @@ def test_the_page_gives_the_figures_and_one_line_for_what_is_missing(gh):
     m = {"currency": "USD", **copilot.github_metrics({"seat_feature_usage": gh.seat_feature_usage,
                                                       "seat_users": users}, Q3, PRICES, reclaim, None)}
     html = " ".join(pages.copilot_page(m).data.split())
-    assert "4.5</strong>" in html and "30.0%</strong> of code completions were accepted (30 of 100)" in html
+    assert "4.5</strong>" in html and "30.0%</strong> of the 100 code completions suggested were accepted" in html
+    assert "(2026-09-29 to 2026-09-30, the users report); 3 and 4 different people used them" in html
     assert "<strong>3</strong> of 6 GitHub Copilot Enterprise seats" in html and "$720" in html
     assert "exports/downgrade.csv" in html
     empty = pages.copilot_page({"currency": "USD", "copilot_breadth": None, "copilot_downgrade": None}).data
