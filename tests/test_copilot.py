@@ -73,7 +73,8 @@ def test_usage_metrics_organisation_report_gives_feature_counts_and_active_users
             completion["LinesAccepted"], completion["EngagedUsers"], completion["Report"]) == \
         (40.0, 10.0, 50.0, 12.0, None, "totals_report")  # per-feature engaged users: not in this report
     assert row(usage, "2026-09-29", "any")["EngagedUsers"] == 5.0  # daily_active_users
-    assert (row(usage, "2026-09-29", "cli")["EngagedUsers"], row(usage, "2026-09-29", "cli")["Interactions"]) == (1.0, 3.0)
+    cli = row(usage, "2026-09-29", "cli")
+    assert (cli["EngagedUsers"], cli["Interactions"]) == (1.0, 3.0)
     assert row(usage, "2026-09-29", "code_review")["EngagedUsers"] == 1.0
     assert row(usage, "2026-09-30", "code_completion")["Suggestions"] == 60.0  # from the 28-day report's day_totals
     org30 = usage[(usage["Day"] == pd.Timestamp("2026-09-30")) & usage["SeatId"].isna()]
@@ -128,12 +129,14 @@ def test_a_broken_ndjson_line_a_bad_day_and_a_negative_count_are_refused_with_li
         github.read(folder, Settings())
     assert e.value.line == 2
     shutil.rmtree(folder)
-    folder = _copy(tmp_path, "users.ndjson", good[0] + "\n" + good[1].replace('"day": "2026-09-30"', '"day": "30/09/2026"'))
+    bad_day = good[1].replace('"day": "2026-09-30"', '"day": "30/09/2026"')
+    folder = _copy(tmp_path, "users.ndjson", good[0] + "\n" + bad_day)
     with pytest.raises(InputError, match="is not a day") as e:
         github.read(folder, Settings())
     assert (e.value.line, e.value.column) == (2, "day")
     shutil.rmtree(folder)
-    folder = _copy(tmp_path, "users.ndjson", good[0].replace('"code_generation_activity_count": 30', '"code_generation_activity_count": -30', 1))
+    negative = good[0].replace('"code_generation_activity_count": 30', '"code_generation_activity_count": -30', 1)
+    folder = _copy(tmp_path, "users.ndjson", negative)
     with pytest.raises(InputError, match="not a count"):
         github.read(folder, Settings())
 
@@ -200,9 +203,10 @@ def seat_users() -> pd.DataFrame:
     rows = []
 
     def seat(product, login, last, assigned="2026-01-05", report="2026-09-30"):
-        rows.append({"ProviderName": "GitHub", "Product": product, "SeatId": f"user:{login}", "Anonymised": False,
-                     "BusinessUnit": "Engineering", "ReportDate": pd.Timestamp(report),
-                     "AssignedDate": pd.Timestamp(assigned), "LastActivityDate": pd.Timestamp(last) if last else pd.NaT})
+        rows.append({"ProviderName": "GitHub", "Product": product, "SeatId": f"user:{login}",
+                     "Anonymised": False, "BusinessUnit": "Engineering", "ReportDate": pd.Timestamp(report),
+                     "AssignedDate": pd.Timestamp(assigned),
+                     "LastActivityDate": pd.Timestamp(last) if last else pd.NaT})
 
     seat(ENT, "alice", "2026-09-30")  # completions and ask-mode chat: Business gives both
     seat(ENT, "bob", "2026-09-29")  # agent mode, agent edits, code review: Enterprise's
@@ -286,3 +290,22 @@ def test_the_page_gives_the_figures_and_one_line_for_what_is_missing(gh):
     legacy = {"currency": "USD", **copilot.github_metrics({"seat_feature_usage": gh.seat_feature_usage,
                                                            "seat_users": users}, Q1, PRICES, None, None)}
     assert "not given" in pages.copilot_page(legacy).data
+
+
+# --- the contract ------------------------------------------------------------------------------------------
+
+def test_the_contract_stops_a_negative_count_and_an_unknown_report_naming_table_and_column(sample_data, tmp_path):
+    from boardpack import steps
+    from boardpack.exceptions import ContractError
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_data, data)
+    (data / "seat_feature_usage.csv.gz").unlink()
+    (data / "seat_feature_usage.csv").write_text(
+        ",".join(SEAT_FEATURE_USAGE_COLUMNS) + "\n"
+        "GitHub,2026-09-29,,code_completion,,0,40,-10,50,12,totals_report\n"
+        "GitHub,2026-09-29,user:alice,code_completion,1,0,20,5,25,6,users-1-day\n", encoding="utf-8")
+    with pytest.raises(ContractError) as e:
+        steps.validate("2026-Q3", data, None, tmp_path / "out")
+    text = str(e.value)
+    assert "seat_feature_usage" in text and "Acceptances" in text and "Report" in text and "users-1-day" in text

@@ -214,9 +214,10 @@ def _totals_day(path: Path, line: int, day: dict) -> list[dict]:
         out.append(_row(when, str(item.get("feature") or "unknown"), "totals_report", **_counts(path, line, item)))
     cli = day.get("totals_by_cli") if isinstance(day.get("totals_by_cli"), dict) else None
     if cli or day.get("daily_active_cli_users") is not None:
+        prompts = (cli or {}).get("prompt_count")
         out.append(_row(when, "cli", "totals_report",
                         EngagedUsers=_number(path, line, day.get("daily_active_cli_users"), "daily_active_cli_users"),
-                        Interactions=_number(path, line, (cli or {}).get("prompt_count"), "totals_by_cli.prompt_count")))
+                        Interactions=_number(path, line, prompts, "totals_by_cli.prompt_count")))
     if day.get("daily_active_copilot_code_review_users") is not None:
         out.append(_row(when, "code_review", "totals_report", EngagedUsers=_number(
             path, line, day["daily_active_copilot_code_review_users"], "daily_active_copilot_code_review_users")))
