@@ -309,3 +309,16 @@ def test_the_contract_stops_a_negative_count_and_an_unknown_report_naming_table_
         steps.validate("2026-Q3", data, None, tmp_path / "out")
     text = str(e.value)
     assert "seat_feature_usage" in text and "Acceptances" in text and "Report" in text and "users-1-day" in text
+
+
+def test_a_raw_folder_gives_the_table_beside_the_seats(tmp_path):
+    from boardpack.ingest import load_tables
+
+    folder = tmp_path / "raw" / "github_copilot"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "github_copilot", folder)
+    for path in FIXTURE.glob("*.*json"):
+        shutil.copy(path, folder)
+    tables = load_tables(tmp_path / "raw")
+    usage = tables["seat_feature_usage"]
+    assert list(usage.columns) == list(SEAT_FEATURE_USAGE_COLUMNS) and len(usage) == 29  # 8 + 21 (above)
+    assert usage["Day"].dtype.kind == "M" and len(tables["seat_users"]) and len(tables["seats"])
