@@ -107,6 +107,8 @@ def rows(path: Path, kind: str, items: list[tuple[int, dict]]) -> list[dict]:
             for day in item["day_totals"] or []:
                 out += _totals_day(path, line, day)
         elif item.get("user_login"):
+            if not any(k in item for k in ("totals_by_feature", "used_chat", "used_agent", "used_cli")):
+                continue  # a user-teams record (who is in which team) says nothing of use
             out += _user_day(path, line, item)
         else:
             out += _totals_day(path, line, item)
