@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from . import project
 from .engine import ENGINES, EngineSettings
 from .exceptions import ConfigError
-from .schema import SEAT_RULES, TIERS
+from .schema import ENTERPRISE_ONLY_FEATURES, SEAT_RULES, TIERS
 
 
 def __getattr__(name: str):
@@ -143,6 +143,9 @@ class Seats(_Section):
     headline_share: Share = SEAT_RULES["headline_share"]
     engaged_months: Annotated[int, _check("1, 2 or 3 (monthly reports of a quarter)", lambda v: 1 <= v <= 3)] \
         = SEAT_RULES["engaged_months"]
+    # the features a GitHub Copilot Enterprise seat gives over Business (docs/metrics.md): a seat whose user used
+    # none of them in the quarter is listed to move to Business
+    enterprise_only_features: list[str] = ENTERPRISE_ONLY_FEATURES
 
 
 class Sources(_Section):

@@ -41,8 +41,9 @@ DAY_FORMAT, TIME_FORMAT = "yyyy-mm-dd", 'yyyy-mm-dd"T"hh:mm:ss'
 
 # Tables of tables/ that finance gets through another: the seat reports' users (a row per seat per report, 100,000
 # rows for the sample, 10 s of a build as a sheet) through the reclaim list, their finance view; their per-app
-# activity (seat_apps) through the pack's breadth of use.
-NOT_EXPORTED = {"seat_users", "seat_apps"}
+# activity (seat_apps) through the pack's breadth of use; GitHub Copilot's metrics by feature (a row per day, feature
+# and user) through downgrade.csv.
+NOT_EXPORTED = {"seat_users", "seat_apps", "seat_feature_usage"}
 # {cur}: the pack's reporting currency; {billing}: the same when every spend row is billed in it, else the row's
 # BillingCurrency. Column meanings follow docs/inputs.md (FOCUS 1.2 and the x_ extensions) and docs/metrics.md.
 UNITS: dict[str, dict[str, tuple[str, str]]] = {
@@ -168,6 +169,18 @@ _METRIC_UNITS = {
     "value_multiple": "multiple (value / spend)", "hhi": "index, 0 to 10,000", "outcome_rows": "rows",
     "tokens": "tokens", "previous_tokens": "tokens",
     "unit_cost_per_mtok": "{cur} per 1M tokens", "previous_unit_cost_per_mtok": "{cur} per 1M tokens",
+}
+
+UNITS["downgrade"] = {
+    "Product": ("text", "the licensed product: GitHub Copilot Enterprise"),
+    "ProviderName": ("text", "who provides the licence"),
+    "SeatId": ("text", "the seat's holder as the seat list names them (user:<login>)"),
+    "BusinessUnit": ("text", "the business unit holding the seat"),
+    "ReportDate": ("date", "the product's last seat report in the quarter"),
+    "LastActivityDate": ("date", "the holder's last activity with Copilot; empty: none recorded"),
+    "FeaturesUsed": ("text", "the Copilot features the holder used in the quarter, by the users report"),
+    "MoveTo": ("text", "the plan that serves what the holder used: GitHub Copilot Business"),
+    "SavingPerYear": ("{cur}", "twelve months of what an Enterprise seat costs more than a Business one, this quarter"),
 }
 _METRIC_GROUPS = ("modality", "bridge", "targets", "rag", "no_basis", "previous")
 

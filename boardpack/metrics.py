@@ -15,7 +15,7 @@ import math
 
 import pandas as pd
 
-from . import forecast
+from . import copilot, forecast
 from .quarters import Quarter
 from .schema import ACTIVE_DAYS, EVIDENCE, M365_APPS, SEAT_RULES, TIER_RANK
 
@@ -589,6 +589,8 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     # breadth of use, from the seat reports' per-app activity (README, "Breadth of use"); null: no such report
     metrics["breadth"] = None if users is None else breadth(users, tables.get("seat_apps"), quarter)
     metrics["value_per_seat"] = value_per_seat(spend_q, outcomes_q, seats_q, targets["value_multiple"])
+    # GitHub Copilot's breadth of use and the Enterprise seats Business would serve (boardpack.copilot)
+    metrics |= copilot.github_metrics(tables, quarter, prices, reclaim, rules.get("enterprise_only_features"))
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]
     metrics["modality"] = current["modality"]

@@ -29,6 +29,7 @@ SECTIONS = (
     ("executive-summary", "Executive summary"),
     ("value", "Value: what the spend returns"),
     ("workload-fit", "Workload fit: the right model for the work"),
+    ("copilot-breadth", "GitHub Copilot: breadth of use"),
     ("flexibility", "Flexibility: exposure to lock-in and to consumption pricing"),
     ("spend-dynamics", "Spend dynamics: volume, mix and price of token spend"),
     ("outlook", "Outlook: forecast and scenarios"),
@@ -356,6 +357,26 @@ def reclaim_table(m: dict) -> str:
                "never_used": ("Never used", fmt.number),
                "saving": (f"Cost a year, {days[-1]}+", lambda v: fmt.money(v, cur))}
     return table(rows, columns, numeric=set(columns) - {"product"})
+
+
+# How the GitHub Copilot page names the feature groups of schema.FEATURE_GROUPS
+COPILOT_GROUPS = {"completions": "Code completions", "chat": "Chat (IDE and github.com)",
+                  "agent": "Agent mode and edits", "cli": "Copilot CLI", "code_review": "Code review"}
+
+
+def copilot_page(m: dict) -> HTML:
+    """GitHub Copilot: engaged users by feature group, acceptance of completions, and the Enterprise seats Business
+    would serve (metrics.json `copilot_breadth`, `copilot_downgrade`)."""
+    b = m.get("copilot_breadth")
+    rows = [] if not b else [
+        {"group": label, "daily": b["groups"][key]["daily"], "distinct": b["groups"][key]["distinct"],
+         "source": {"organisation": "organisation totals", "users": "users report"}.get(b["groups"][key]["daily_from"])}
+        for key, label in COPILOT_GROUPS.items()]
+    given = lambda f: lambda v: "not given" if v is None else f(v)  # noqa: E731
+    grid = table(rows, {"group": ("Feature", _text), "daily": ("Users a day", given(lambda v: fmt.number(v, 1))),
+                        "distinct": ("Different users", given(fmt.number)), "source": ("Daily from", _text)},
+                 numeric={"daily", "distinct"})
+    return _page("copilot", m=m, table=grid)
 
 
 # How the pricing-model table names each kind of spend (x_SpendModality) for a reader of the pack

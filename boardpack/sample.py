@@ -134,6 +134,9 @@ SEAT_PRODUCTS = [
       "Legal": 0.04, "Operations": 0.25, "Sales & Marketing": 0.20}),
     ("GitHub", "GitHub Copilot Business", "UC-02", 19.0, 19.0, (1_500, 2_600), (0.78, 0.82),
      {"Engineering": 0.82, "Group IT": 0.13, "Operations": 0.05}),
+    # last, so that the products above keep their random draws
+    ("GitHub", "GitHub Copilot Enterprise", "UC-02", 39.0, 39.0, (200, 400), (0.84, 0.88),
+     {"Engineering": 0.8, "Group IT": 0.2}),
 ]
 
 # Self-hosted inference for knowledge search: reserved H100s at CoreWeave (GPU count from a month on).
@@ -201,7 +204,8 @@ EVIDENCE_RANGE = {"measured": (0.90, 1.10), "estimated": (0.70, 1.35), "assumed"
 SEAT_REPORTS = 3
 # When each product's first seats were assigned (its general availability): the seats of the sample's first
 # month were assigned between then and that month's end. GitHub reports the day; Graph does not.
-SEATS_SINCE = {"Microsoft 365 Copilot": "2023-11-01", "GitHub Copilot Business": "2023-03-01"}
+SEATS_SINCE = {"Microsoft 365 Copilot": "2023-11-01", "GitHub Copilot Business": "2023-03-01",
+               "GitHub Copilot Enterprise": "2024-06-01"}
 # Active in a report: LastActivityDate > ReportDate - ACTIVE_DAYS, i.e. ReportDate-29 .. ReportDate inclusive: the
 # rule of adapters/m365.py (`last > refresh - period days`) for the 30-day report period.
 NEVER_ACTIVE = 0.04  # seat holders who never use the product, whatever the month
@@ -220,7 +224,7 @@ LAST_NAMES = ("ahmed", "andersen", "becker", "berg", "costa", "dubois", "fischer
               "yilmaz", "young", "zhang")
 
 # Independent random streams, so changing one part of the sample leaves the others' draws alone.
-STREAM = {"tokens": 1, "seats": 2, "outcomes": 3, "seat_users": 4, "seat_apps": 5}
+STREAM = {"tokens": 1, "seats": 2, "outcomes": 3, "seat_users": 4, "seat_apps": 5, "feature_usage": 6}
 # Per-app activity (the `seat_apps` table) of the Microsoft 365 Copilot seats in the quarter's last report only (what
 # breadth of use reads; one report keeps the file small): the chance that a seat holder uses Copilot in each app,
 # Teams, Outlook and Copilot Chat common, OneNote and Loop rare. The app of the holder's last activity is drawn
@@ -511,9 +515,9 @@ def _logins(rng: np.random.Generator, count: int, taken: set[str]) -> list[str]:
 def _seat_user_rows(rng: np.random.Generator, seats: list[dict]) -> pd.DataFrame:
     """The last SEAT_REPORTS months' seat reports: one row per seat holder per month-end report."""
     counts = pd.DataFrame(seats).set_index(["Product", "BusinessUnit", "Month"]).sort_index()
-    frames = []
+    frames, logins = [], set()  # a login names one person in the organisation, whatever their plan
     for provider, product, *_, weights in SEAT_PRODUCTS:
-        github, taken = provider == "GitHub", set()
+        github, taken = provider == "GitHub", logins if provider == "GitHub" else set()
         for bu in sorted(weights):
             users = _bu_seat_users(rng, counts.loc[(product, bu)], SEATS_SINCE[product], SEAT_REPORTS)
             serials = np.unique(users["Serial"])
@@ -544,6 +548,86 @@ def _seat_app_rows(rng: np.random.Generator, seat_users: pd.DataFrame) -> pd.Dat
                                     "SeatId": users["SeatId"], "ReportDate": users["ReportDate"], "App": app,
                                     "LastActivityDate": pd.to_datetime(day)})[used])
     return pd.concat(frames, ignore_index=True)[list(COLUMNS["seat_apps"])]
+
+
+# ---------------------------------------------------------------------------------------------
+# GitHub Copilot's metrics by feature (`seat_feature_usage`) for the sample's last quarter: the organisation report
+# of every day (organization-1-day) and the users report of its last 28 days (users-28-day/latest, fetched at the
+# quarter's end). Each GitHub seat holder's days of use are drawn to agree with the seat reports: a use on every
+# report's LastActivityDate that falls in the quarter, none after it up to that report, none before the assignment.
+USE_ON_WEEKDAYS = (2.0, 2.5)  # Beta parameters of a holder's chance of using Copilot on a working day
+USE_ON_WEEKENDS = 0.1  # that chance, times this, on a Saturday or Sunday
+USERS_REPORT_DAYS = 28
+# The share of each plan's holders who work with agents, the CLI and code review (Enterprise's premium requests);
+# the others use completions and ask-mode chat, which Business gives.
+AGENTIC = {"GitHub Copilot Business": 0.25, "GitHub Copilot Enterprise": 0.55}
+
+
+def _feature_usage_rows(rng: np.random.Generator, seat_users: pd.DataFrame) -> pd.DataFrame:
+    """The GitHub seat holders' Copilot metrics by day and feature: organisation totals and users-report rows."""
+    gh = seat_users[seat_users["ProviderName"] == "GitHub"].sort_values(["Product", "SeatId", "ReportDate"])
+    end = gh["ReportDate"].max()
+    days = pd.date_range(end.to_period("Q").start_time, end, freq="D")
+    holders = gh.drop_duplicates(["Product", "SeatId"])[["Product", "SeatId", "AssignedDate"]].reset_index(drop=True)
+    index = {key: i for i, key in enumerate(zip(holders["Product"], holders["SeatId"]))}
+    n, d = len(holders), len(days)
+    day = days.values.astype("datetime64[D]")
+    allowed = day[None, :] >= holders["AssignedDate"].values.astype("datetime64[D]")[:, None]
+    forced = np.zeros((n, d), bool)
+    last_listed = np.full(n, day[0] - 1)
+    for rec in gh.itertuples(index=False):  # each report: a use on its last activity, none after it up to the report
+        u, report = index[(rec.Product, rec.SeatId)], np.datetime64(rec.ReportDate.date(), "D")
+        last = np.datetime64(rec.LastActivityDate.date(), "D") if pd.notna(rec.LastActivityDate) else day[0] - 1
+        allowed[u] &= ~((day > last) & (day <= report))
+        forced[u] |= day == last
+        last_listed[u] = max(last_listed[u], report)
+    allowed &= day[None, :] <= last_listed[:, None]  # a seat given back is not used after its last report
+    weekend = (pd.DatetimeIndex(days).dayofweek >= 5)[None, :]
+    chance = rng.beta(*USE_ON_WEEKDAYS, n)[:, None] * np.where(weekend, USE_ON_WEEKENDS, 1.0)
+    used = forced | (allowed & (rng.random((n, d)) < chance))
+    agentic = rng.random(n) < holders["Product"].map(AGENTIC).values
+    propensity = {"chat_panel_ask_mode": rng.uniform(0.2, 0.7, n),
+                  "chat_panel_agent_mode": np.where(agentic, rng.uniform(0.2, 0.6, n), 0.0),
+                  "cli": np.where(agentic, 0.15, 0.0), "code_review": np.where(agentic, 0.08, 0.0)}
+    features = {f: used & (rng.random((n, d)) < p[:, None]) for f, p in propensity.items()}
+    features["code_completion"] = used & ((rng.random((n, d)) < 0.9) | ~np.logical_or.reduce(list(features.values())))
+    features["agent_edit"] = features["chat_panel_agent_mode"]
+    accept = rng.uniform(0.22, 0.36, n)[:, None]
+    counts = {}  # feature -> (Interactions, Suggestions, Acceptances, LinesSuggested, LinesAccepted) per user x day
+    gen = 1 + rng.poisson(24, (n, d))
+    acc = rng.binomial(gen, np.broadcast_to(accept, (n, d)))
+    counts["code_completion"] = (np.zeros((n, d), int), gen, acc, gen + rng.poisson(gen * 0.3), acc + rng.poisson(acc * 0.5))
+    for feature, (mean, rate, lines) in {"chat_panel_ask_mode": (4, 0.35, 4), "chat_panel_agent_mode": (3, 0.5, 6)}.items():
+        asked = 1 + rng.poisson(mean, (n, d))
+        made = asked + rng.poisson(asked)
+        taken = rng.binomial(made, rate)
+        counts[feature] = (asked, made, taken, made * lines, taken * lines)
+    edits = 1 + rng.poisson(5, (n, d))
+    counts["agent_edit"] = (np.zeros((n, d), int), edits, np.zeros((n, d), int), np.zeros((n, d), int), edits * 12)
+    prompts = 1 + rng.poisson(3, (n, d))
+    value_columns = ["Interactions", "Suggestions", "Acceptances", "LinesSuggested", "LinesAccepted"]
+    org, users = [], []
+    first_user_day = len(days) - USERS_REPORT_DAYS
+    for feature in ("code_completion", "chat_panel_ask_mode", "chat_panel_agent_mode", "agent_edit", "cli",
+                    "code_review"):
+        mask = features[feature]
+        if feature in counts:
+            sums = {c: (v * mask).sum(axis=0) for c, v in zip(value_columns, counts[feature])}
+            org.append(pd.DataFrame({"Day": days, "Feature": feature, **sums})[mask.any(axis=0)])
+        else:  # the report gives the CLI's and code review's users a day, and the CLI's prompts; left out when none
+            extra = {"Interactions": (prompts * mask).sum(axis=0)} if feature == "cli" else {}
+            org.append(pd.DataFrame({"Day": days, "Feature": feature, "EngagedUsers": mask.sum(axis=0), **extra})
+                       [mask.any(axis=0)])
+        u, t = np.nonzero(mask[:, first_user_day:])
+        t = t + first_user_day
+        values = ({c: v[u, t] for c, v in zip(value_columns, counts[feature])} if feature in counts
+                  else {"Interactions": prompts[u, t]} if feature == "cli" else {})
+        users.append(pd.DataFrame({"Day": days[t], "SeatId": holders["SeatId"].values[u], "Feature": feature,
+                                   "EngagedUsers": 1, **values}))
+    org.append(pd.DataFrame({"Day": days, "Feature": "any", "EngagedUsers": used.sum(axis=0)}))
+    out = pd.concat([pd.concat(org).assign(Report="totals_report"), pd.concat(users).assign(Report="users_report")],
+                    ignore_index=True).assign(ProviderName="GitHub")
+    return out.reindex(columns=list(COLUMNS["seat_feature_usage"]))
 
 
 def _use_case_rows() -> list[dict]:
@@ -585,7 +669,8 @@ def _write(rows: list[dict] | pd.DataFrame, table: str, path: Path, sort_by: lis
 
 
 def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last_month: str = "2026-09") -> dict[str, Path]:
-    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models, seat_users, seat_apps) into out_dir."""
+    """Write the Northwind Group sample (spend, seats, outcomes, use_cases, models, seat_users, seat_apps,
+    seat_feature_usage) into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     months = months_between(first_month, last_month)
@@ -619,4 +704,6 @@ def generate(out_dir: Path, seed: int = SEED, first_month: str = "2025-01", last
                              ["Product", "BusinessUnit", "SeatId", "ReportDate"]),
         "seat_apps": _write(_seat_app_rows(stream("seat_apps"), seat_users), "seat_apps", out_dir / "seat_apps.csv.gz",
                             ["Product", "SeatId", "ReportDate", "App"]),
+        "seat_feature_usage": _write(_feature_usage_rows(stream("feature_usage"), seat_users), "seat_feature_usage",
+                                     out_dir / "seat_feature_usage.csv.gz", ["Day", "Report", "SeatId", "Feature"]),
     }

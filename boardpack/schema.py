@@ -5,9 +5,9 @@ This is the one place that names columns. Adapters emit these, contracts check t
 
 from __future__ import annotations
 
-TABLES = ("spend", "seats", "outcomes", "use_cases", "models", "seat_users", "seat_apps")
+TABLES = ("spend", "seats", "outcomes", "use_cases", "models", "seat_users", "seat_apps", "seat_feature_usage")
 # Tables a data folder may leave out: the pack then says which file would fill what they feed.
-OPTIONAL_TABLES = ("seat_users", "seat_apps")
+OPTIONAL_TABLES = ("seat_users", "seat_apps", "seat_feature_usage")
 
 # FOCUS 1.2 columns the pack relies on, then the boardpack `x_` extensions.
 SPEND_COLUMNS = {
@@ -119,6 +119,24 @@ SEAT_APPS_COLUMNS = {
 # Chat columns (v1's one; v2's and the admin export's work and web).
 M365_APPS = ("Teams", "Outlook", "Word", "Excel", "PowerPoint", "OneNote", "Loop", "Copilot Chat")
 
+# One row per day x feature x (organisation, or one user): what GitHub's Copilot metrics say of who used which
+# feature, from the legacy metrics API (`GET /orgs/{org}/copilot/metrics`) or the usage-metrics reports
+# (organization-1-day / -28-day, users-1-day / -28-day NDJSON); README, "GitHub Copilot: breadth of use". Empty
+# numbers: the report does not give them, never 0.
+SEAT_FEATURE_USAGE_COLUMNS = {
+    "ProviderName": "string",
+    "Day": "datetime",
+    "SeatId": "string",  # user:<login> (lower case) as in seat_users; empty on an organisation's totals
+    "Feature": "string",  # code_completion, ide_chat, chat_panel_agent_mode, agent_edit, cli, code_review, ...
+    "EngagedUsers": "number",  # users who used the feature that day (1 on a user's row); empty: not given
+    "Interactions": "number",  # prompts or chats sent
+    "Suggestions": "number",  # code suggestions shown (legacy) or code generations (usage-metrics reports)
+    "Acceptances": "number",  # suggestions accepted
+    "LinesSuggested": "number",
+    "LinesAccepted": "number",
+    "Report": "string",  # metrics_api (legacy, organisation), totals_report (organisation), users_report (users)
+}
+
 COLUMNS = {
     "spend": SPEND_COLUMNS,
     "seats": SEATS_COLUMNS,
@@ -127,6 +145,7 @@ COLUMNS = {
     "models": MODELS_COLUMNS,
     "seat_users": SEAT_USERS_COLUMNS,
     "seat_apps": SEAT_APPS_COLUMNS,
+    "seat_feature_usage": SEAT_FEATURE_USAGE_COLUMNS,
 }
 
 # The pandas type of each kind of column, for a table with no rows: its columns keep the types the contracts check.
@@ -157,3 +176,20 @@ TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
 CHARGE_FREQUENCIES = ("One-Time", "Recurring", "Usage-Based")
 PRICING_CATEGORIES = ("Standard", "Dynamic", "Committed", "Other")
+
+# How the breadth metric groups features (docs/metrics.md, "GitHub Copilot: breadth of use"); a feature may count
+# in two groups (agent mode is a chat panel mode). The legacy API's names first, then the usage-metrics reports'.
+FEATURE_GROUPS = {
+    "completions": ("code_completion",),
+    "chat": ("ide_chat", "dotcom_chat", "chat_panel_ask_mode", "chat_panel_edit_mode", "chat_panel_agent_mode",
+             "chat_panel_plan_mode", "chat_panel_custom_mode", "chat_panel_unknown_mode", "chat_inline"),
+    "agent": ("chat_panel_agent_mode", "agent_edit"),
+    "cli": ("cli",),
+    "code_review": ("code_review",),
+}
+# The defaults of [seats] enterprise_only_features: what a GitHub Copilot Enterprise seat gives that a Business
+# seat does not, as the usage reports name it (docs/metrics.md, "Enterprise seats that Business would serve"):
+# the features that draw on premium requests, of which Enterprise has the larger allowance.
+ENTERPRISE_ONLY_FEATURES = ["chat_panel_agent_mode", "chat_panel_plan_mode", "chat_panel_custom_mode", "agent_edit",
+                            "cli", "code_review"]
+GITHUB_PLANS = {"enterprise": "GitHub Copilot Enterprise", "business": "GitHub Copilot Business"}

@@ -188,7 +188,7 @@ def kind_of(path: Path) -> tuple[str, bool]:
         return PARQUET, gz
     if base.endswith((".xlsx", ".xlsm")):
         return XLSX, gz
-    if base.endswith(".json"):
+    if base.endswith((".json", ".ndjson", ".jsonl")):  # NDJSON: GitHub Copilot's usage-metrics reports
         return JSON, gz
     return TEXT, gz
 

@@ -487,6 +487,7 @@ def assemble(data_dir: Path, currency: str, truth_config: dict | None = None, se
         "models": models,
         "seat_users": _concat([r.seat_users for r in results.values()], "seat_users"),
         "seat_apps": _concat([r.seat_apps for r in results.values()], "seat_apps"),
+        "seat_feature_usage": _concat([r.seat_feature_usage for r in results.values()], "seat_feature_usage"),
     }
     fixes = Counter({"models: vendor model id renamed to the tier map's name": renamed} if renamed else {})
     if renamed_providers:

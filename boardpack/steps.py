@@ -25,6 +25,7 @@ from .schema import TABLES
 
 TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate",
                 "seat_apps": "ReportDate"}
+TIME_COLUMNS["seat_feature_usage"] = "Day"  # GitHub Copilot's metrics by feature (boardpack.copilot)
 
 
 def write_json(obj, path: Path) -> Path:
@@ -159,7 +160,22 @@ def compute(output_dir: str | Path, config: str | Path | None) -> dict:
     metrics_json.write(result, out)
     if result["reclaim"] is not None:  # the list for IT: tables/reclaim.parquet, and so reclaim.csv in exports/
         reclaim.to_parquet(out / "tables" / "reclaim.parquet", index=False)
+    _write_downgrade(tables, quarter, cfg, reclaim if result["reclaim"] is not None else None, out)
     return result
+
+
+def _write_downgrade(tables: dict, quarter: Quarter, cfg, reclaim, out: Path) -> None:
+    """The Enterprise seats Business would serve, the second list for IT: tables/downgrade.parquet, and so
+    exports/downgrade.csv (README, "GitHub Copilot: breadth of use"); only when the quarter gives a basis for it."""
+    from . import copilot
+
+    seats = metrics.in_quarter(tables["seats"], "Month", quarter)
+    spend = metrics.in_quarter(tables["spend"], "ChargePeriodStart", quarter)
+    listed = copilot.downgrade_list(tables["seat_users"], tables["seat_feature_usage"], quarter,
+                                    metrics.seat_prices(seats, spend), reclaim,
+                                    cfg.seats.get("enterprise_only_features"))
+    if listed is not None:
+        listed.to_parquet(out / "tables" / "downgrade.parquet", index=False)
 
 
 def _reference_models(cfg, models: pd.DataFrame) -> dict:

@@ -216,7 +216,8 @@ def test_github_billing_without_any_date_is_refused(tmp_path):
 
 
 def test_github_other_json_is_refused(tmp_path):
-    write_json(tmp_path, "metrics_2026-07-01.json", [{"date": "2026-07-01", "total_active_users": 3}])
+    # Copilot metrics are read (tests/test_copilot.py); JSON that is neither they nor seats is refused
+    write_json(tmp_path, "repos_2026-07-01.json", [{"name": "demo/repo1", "private": True}])
     with pytest.raises(InputError, match="not a GitHub Copilot seats or billing response"):
         github.read(tmp_path, Settings())
 

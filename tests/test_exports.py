@@ -23,9 +23,9 @@ from boardpack import exports
 from boardpack.metrics import HEADLINE_KEYS
 from boardpack.schema import SPEND_COLUMNS, TABLES
 
-# The sheets of the sample pack's tables: the canonical ones finance gets (the seat reports' users go through the
-# reclaim list, exports.NOT_EXPORTED), then the reclaim list, a table of the pack's own.
-SHEETS = [t for t in TABLES if t not in exports.NOT_EXPORTED] + ["reclaim"]
+# The sheets of the sample pack's tables: the canonical ones finance gets (the seat reports' users and GitHub Copilot's
+# metrics go through their lists, exports.NOT_EXPORTED), then the pack's own lists for IT, downgrade and reclaim.
+SHEETS = [t for t in TABLES if t not in exports.NOT_EXPORTED] + ["downgrade", "reclaim"]
 
 HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+cmd", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 # Export every sheet (token 12: -1), UTF-8 (76), comma, double quote, raw values not as shown (token 9: false),
@@ -64,7 +64,9 @@ def same_value(libre: str, ours: str) -> bool:
     if libre == ours:
         return True
     if PLAIN_NUMBER.fullmatch(ours):
-        return float(libre) == float(f"{float(ours):.15g}")
+        # Calc can round twice (to 17 digits, then 15): 0.41188845550905145 shows as 0.411888455509052, one unit of
+        # the 15th digit off the single rounding, which is still the same number to the digits Calc keeps
+        return float(libre) == float(f"{float(ours):.15g}") or abs(float(libre) - float(ours)) <= 1e-14 * abs(float(ours))
     return False
 
 

@@ -22,7 +22,8 @@ from boardpack.schema import COLUMNS, EVIDENCE, SPEND_MODALITIES, STAGES, TABLES
 QUARTERS = ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
 TARGET_MULTIPLE = 3.0
 FILES = {**{name: f"{name}.csv" for name in TABLES}, "seat_users": "seat_users.csv.gz",
-         "seat_apps": "seat_apps.csv.gz"}  # each table's file
+         "seat_apps": "seat_apps.csv.gz",  # each table's file
+         "seat_feature_usage": "seat_feature_usage.csv.gz"}  # each table's file
 REPORTS = ["2026-07-31", "2026-08-31", "2026-09-30"]  # the seat reports: 2026-Q3's month ends
 
 
@@ -266,10 +267,13 @@ def test_seat_spend_matches_seat_counts(t):
     assert (joined["ConsumedQuantity"] == joined["LicensedSeats"]).all()
     price = rows.groupby("ServiceName")["ListUnitPrice"].unique()
     assert list(price["Microsoft 365 Copilot"]) == [30.0] and list(price["GitHub Copilot Business"]) == [19.0]
+    assert list(price["GitHub Copilot Enterprise"]) == [39.0]
     m365 = rows[rows["ServiceName"] == "Microsoft 365 Copilot"]
     assert (m365["EffectiveCost"] < m365["ListCost"]).all()
     owner = rows.groupby("ServiceName")["x_UseCaseId"].unique()
-    assert all(len(ids) == 1 for ids in owner) and owner.map(lambda ids: ids[0]).is_unique
+    # one use case per product; GitHub's two plans serve the same one (UC-02), each in its share of the spend
+    assert all(len(ids) == 1 for ids in owner)
+    assert owner.map(lambda ids: ids[0]).drop(["GitHub Copilot Enterprise"]).is_unique
 
 
 def test_self_hosted_gpu_line(t):
@@ -310,11 +314,12 @@ def test_seat_users_count_exactly_the_seats_table(t, su):
     seats = t["seats"][t["seats"]["Month"].isin(counts["Month"])]
     joined = seats.merge(counts, on=["ProviderName", "Product", "Month", "BusinessUnit"], how="outer",
                          validate="one_to_one", indicator=True)
-    assert (joined["_merge"] == "both").all() and len(joined) == 3 * 11  # 3 months x (8 + 3) business units
+    assert (joined["_merge"] == "both").all() and len(joined) == 3 * 13  # 3 months x (8 + 3 + 2) business units
     assert (joined["rows"] == joined["LicensedSeats"]).all() and (joined["active"] == joined["ActiveUsers"]).all()
     total = su.groupby(["Product", "ReportDate"]).size()
     assert list(total["Microsoft 365 Copilot"]) == [30_800, 31_400, 32_000]
     assert list(total["GitHub Copilot Business"]) == [2_500, 2_500, 2_600]
+    assert list(total["GitHub Copilot Enterprise"]) == [400, 400, 400]
 
 
 @pytest.mark.parametrize("product, newcomers", [("Microsoft 365 Copilot", [600, 600]),
@@ -445,3 +450,27 @@ def test_bundled_sample_is_what_the_generator_makes(tmp_path):
         assert _text(path) == _text(root / "data" / "sample" / path.name), table
     assert (root / "data" / "sample" / FILES["seat_users"]).stat().st_size <= 2_500_000
     assert (root / "data" / "sample" / FILES["seat_apps"]).stat().st_size <= 1_250_000
+
+
+# --- GitHub Copilot metrics by feature (seat_feature_usage) ---------------------------------------------
+def test_copilot_metrics_agree_with_the_seat_lists(t):
+    """The users report's days of use fall on or before each holder's last activity in the 30 September seat list,
+    and its last day is that activity when it falls in the report's 28 days; a login names one person."""
+    use, su = t["seat_feature_usage"], t["seat_users"]
+    users = use[use["SeatId"] != ""]
+    assert set(users["Report"]) == {"users_report"} and set(use.loc[use["SeatId"] == "", "Report"]) == {"totals_report"}
+    assert sorted(users["Day"].unique())[0] == "2026-09-03" and users["Day"].max() == "2026-09-30"
+    september = su[(su["ReportDate"] == "2026-09-30") & (su["ProviderName"] == "GitHub")].set_index("SeatId")
+    last_use = users.groupby("SeatId")["Day"].max()
+    assert set(last_use.index) <= set(september.index)
+    last = september["LastActivityDate"]
+    assert (last_use <= last.reindex(last_use.index)).all()
+    recent = last[last >= "2026-09-03"]
+    assert (last_use.reindex(recent.index) == recent).all()
+    github = su[su["ProviderName"] == "GitHub"]
+    plans = github.groupby("Product")["SeatId"].agg(set)
+    assert not plans["GitHub Copilot Business"] & plans["GitHub Copilot Enterprise"]
+    # each day's organisation total of active users is at least the users report's users that day
+    org = use[(use["SeatId"] == "") & (use["Feature"] == "any")].set_index("Day")["EngagedUsers"]
+    per_day = users.groupby("Day")["SeatId"].nunique()
+    assert (org.reindex(per_day.index) >= per_day).all()

@@ -13,31 +13,38 @@ import pytest
 
 CENT = 0.01
 
+# 2026-12 (issue 11): the sample has GitHub Copilot Enterprise seats beside Business (200 to 400 at $39, UC-02), so
+# spend, UC-02's value (drawn in proportion to its spend), idle seats, the ratios over spend and the seat forecast
+# moved; each new number was recomputed apart with pandas from data/sample (docs/metrics.md's definitions: spend and
+# value summed, idle cost per product x month x unit, HHI of provider shares, the log-linear fit of each kind of
+# spend over its last six quarters) and agreed to the cent. Tokens, re-tiering, workload fit and the bridge: unmoved.
 PINNED = {
-    "spend": 6_922_969.18,
-    "value": 20_319_437.30,
+    "spend": 6_969_769.18,  # was 6,922,969.18: + 46,800.00 of Enterprise seats (1,200 seat-months x $39)
+    "value": 20_581_067.30,  # was 20,319,437.30
     "token_spend": 3_898_741.98,
     "retiering_savings": 675_676.60,
-    "idle_seat_cost": 955_984.00,
+    "idle_seat_cost": 961_366.00,  # was 955,984.00
 }
 RATIOS = {
-    "value_multiple": 2.935075510960861,
+    "value_multiple": 2.9529051496329712,  # was 2.935075510960861
     "workload_fit": 0.7142366687182957,
-    "portable_spend_share": 0.49343373621489894,
-    "hhi": 2242.391574143843,
-    "consumption_share": 0.41467286480220483,
+    "portable_spend_share": 0.49012047027132793,  # was 0.49343373621489894
+    "hhi": 2215.6118342073732,  # was 2242.391574143843
+    "consumption_share": 0.41188845550905145,  # was 0.41467286480220483
     "open_weight_share": 0.10244238342802353,
-    "unattributed_spend_share": 0.05856807850557892,
+    "unattributed_spend_share": 0.05817481066503464,  # was 0.05856807850557892
 }
 BRIDGE = {"previous_token_spend": 3_420_406.16, "token_spend": 3_898_741.98, "volume": 1_223_299.53,
           "mix": -652_709.59, "price": -92_254.12}
-FORECAST_BASE = [7_352_946.04, 7_881_336.27, 8_451_463.70, 9_067_164.36]
-SCENARIOS = {"usage_surge": [7_758_338.64, 8_789_087.60, 9_977_087.22, 11_348_045.92],
-             "price_cut": [6_339_464.55, 6_800_679.93, 7_299_180.07, 7_838_505.90],
-             # the base less half the re-tiering saving (675,676.60 a quarter) and a quarter of the 2,256,600.00 a
-             # year of the seats unused for 90 days (RECLAIM below): 337,838.30 + 564,150.00 a quarter
-             "right_sizing": [7_352_946.04 - 901_988.30, 7_881_336.27 - 901_988.30, 8_451_463.70 - 901_988.30,
-                              9_067_164.36 - 901_988.30]}
+# was 7,352,946.04, 7,881,336.27, 8,451,463.70, 9,067,164.36: only the seat trend moved, and the token scenarios
+# by as much as the base
+FORECAST_BASE = [7_407_669.42, 7_942_518.34, 8_519_744.44, 9_143_241.96]
+SCENARIOS = {"usage_surge": [7_813_062.02, 8_850_269.67, 10_045_367.96, 11_424_123.53],
+             "price_cut": [6_394_187.93, 6_861_862.00, 7_367_460.81, 7_914_583.51],
+             # the base less half the re-tiering saving (675,676.60 a quarter) and a quarter of the 2,268,768.00 a
+             # year of the seats unused for 90 days (RECLAIM below): 337,838.30 + 567,192.00 a quarter
+             "right_sizing": [7_407_669.42 - 905_030.30, 7_942_518.34 - 905_030.30, 8_519_744.44 - 905_030.30,
+                              9_143_241.96 - 905_030.30]}
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +89,10 @@ def test_the_ledger_of_the_sample_is_the_pack_spend(sample_pack, m):
 # Seats to take back at 2026-09-30 (the last seat report of the quarter): the generator's idle spells, counted
 # apart when the sample was made (M365: 2,127 idle 30-59 days, 913 60-89, 6,753 90 or more, 1,547 never used
 # since the first report listing them; GitHub: 102, 63, 209 and 94 never used since assignment, 92 of them for
-# 90 days or more), at the quarter's seat prices (M365 $27.00, GitHub $19.00 a month).
-RECLAIM = {"30": (11_808, 3_780_864.00), "60": (9_554, 3_060_360.00), "90": (7_054, 2_256_600.00)}
+# 90 days or more), at the quarter's seat prices (M365 $27.00, GitHub $19.00 a month); and since 2026-12 GitHub
+# Copilot Enterprise: 8 idle 30-59 days, 5 60-89, 26 90 or more (13 never used), at $39.00, counted apart with pandas
+# from seat_users (was 11,808 / 9,554 / 7,054 seats, 3,780,864.00 / 3,060,360.00 / 2,256,600.00 a year).
+RECLAIM = {"30": (11_847, 3_799_116.00), "60": (9_585, 3_074_868.00), "90": (7_080, 2_268_768.00)}
 
 
 def test_the_seats_to_take_back_are_pinned_and_the_list_adds_up(sample_pack, m):
@@ -96,8 +105,9 @@ def test_the_seats_to_take_back_are_pinned_and_the_list_adds_up(sample_pack, m):
     by_product = {p["product"]: p for p in r["products"]}
     assert by_product["Microsoft 365 Copilot"]["by_days"]["90"]["seats"] == 6_753
     assert by_product["GitHub Copilot Business"]["never_used"] == 94 and by_product["Microsoft 365 Copilot"]["anonymised"]
+    assert by_product["GitHub Copilot Enterprise"]["never_used"] == 13
     listed = pd.read_csv(sample_pack[0] / "exports" / "reclaim.csv")
-    assert len(listed) == 11_808 and listed.loc[listed["DaysIdle"] >= 90, "CostPerYear"].sum() == pytest.approx(2_256_600)
+    assert len(listed) == 11_847 and listed.loc[listed["DaysIdle"] >= 90, "CostPerYear"].sum() == pytest.approx(2_268_768)
 
 
 def test_the_adoption_of_the_sample_is_pinned_and_its_months_are_the_seat_reports(sample_pack, m):
@@ -123,15 +133,16 @@ def test_value_per_seat_and_break_even_of_the_sample_are_pinned(m):
     # seats a month; a seat cost 81.00 a quarter; at the 3.00x target it breaks even with 87.6% of seats in use
     assert m365["value"] == pytest.approx(5_527_238.00, abs=CENT) and m365["cost_per_licensed_seat"] == pytest.approx(81.0)
     assert m365["break_even_utilisation"] == pytest.approx(3.0 * 81.0 / (5_527_238.00 / (59_765 / 3)), rel=1e-12)
-    assert github["break_even_utilisation"] == pytest.approx(0.4391731503047723, rel=1e-12)
+    # was 0.4391731503047723: UC-02's value is now shared with the Enterprise seats, in their share of its spend
+    assert github["break_even_utilisation"] == pytest.approx(0.4391609596883047, rel=1e-12)
 
 
 def test_the_seat_page_states_the_seats_to_take_back(sample_pack):
     from pypdf import PdfReader
 
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(sample_pack[0] / "board-pack.pdf").pages)
-    assert "7,054 seats unused for 90 days or more (6,753 Microsoft 365 Copilot, 301 GitHub Copilot Business): " \
-           "$2.26M a year if taken back" in text
+    assert "7,080 seats unused for 90 days or more (6,753 Microsoft 365 Copilot, 301 GitHub Copilot Business, " \
+           "26 GitHub Copilot Enterprise): $2.27M a year if taken back" in text
     assert "Seats to take back" in text and "Break-even" in text and "87.6%" in text
 
 
@@ -164,3 +175,41 @@ def test_the_breadth_of_use_of_the_sample_is_pinned_and_counted_apart(sample_pac
     latest = apps[apps["ReportDate"] == report].groupby("SeatId")["LastActivityDate"].max()
     overall = last.set_index("SeatId")["LastActivityDate"].dropna()
     assert latest.sort_index().equals(overall.sort_index().rename(latest.name))
+
+
+def test_the_copilot_breadth_and_downgrade_of_the_sample_are_its_tables_counted_apart(sample_pack, m):
+    """GitHub Copilot (README, "GitHub Copilot: breadth of use"), recomputed here with pandas from data/sample by the
+    definitions of docs/metrics.md, not by boardpack.copilot."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parent.parent / "data" / "sample"
+    use = pd.read_csv(root / "seat_feature_usage.csv.gz", keep_default_na=False, na_values=[""])
+    org, users = use[use["SeatId"].isna()], use[use["SeatId"].notna()]
+    b = m["copilot_breadth"]
+    assert (b["first_day"], b["last_day"], b["user_first_day"]) == ("2026-07-01", "2026-09-30", "2026-09-03")
+    assert b["daily_active"] == pytest.approx(org.loc[org["Feature"] == "any", "EngagedUsers"].sum() / 92)
+    completions = org[org["Feature"] == "code_completion"]
+    assert b["acceptance_rate"] == pytest.approx(completions["Acceptances"].sum() / completions["Suggestions"].sum())
+    assert b["acceptance_rate"] == pytest.approx(0.2906283257265708, rel=1e-12)
+    mine = users[users["Feature"] == "code_completion"]
+    assert b["groups"]["completions"]["daily"] == pytest.approx(mine.groupby("Day")["SeatId"].nunique().sum() / 28)
+    assert b["groups"]["completions"]["distinct"] == mine["SeatId"].nunique()
+    cli = org[org["Feature"] == "cli"]
+    assert b["groups"]["cli"]["daily"] == pytest.approx(cli["EngagedUsers"].sum() / 92)
+    # Enterprise seats of the 30 September list, not idle 30 days or more, whose holders used no default feature
+    su = pd.read_csv(root / "seat_users.csv.gz", dtype=str, keep_default_na=False)
+    ent = su[(su["Product"] == "GitHub Copilot Enterprise") & (su["ReportDate"] == "2026-09-30")]
+    last, assigned = pd.to_datetime(ent["LastActivityDate"].replace("", None)), pd.to_datetime(ent["AssignedDate"])
+    never = last.isna() | (last < assigned)
+    idle = (pd.Timestamp("2026-09-30") - last.where(~never, assigned).clip(lower=assigned)).dt.days
+    agentic = set(users.loc[users["Feature"].isin(["chat_panel_agent_mode", "chat_panel_plan_mode",
+                                                   "chat_panel_custom_mode", "agent_edit", "cli", "code_review"]),
+                            "SeatId"])
+    moved = ent[(idle < 30) & ~ent["SeatId"].isin(agentic)]
+    d = m["copilot_downgrade"]
+    assert (d["enterprise_seats"], d["seats"], len(moved)) == (400, 160, 160)
+    assert d["saving_per_year"] == pytest.approx(160 * (39.0 - 19.0) * 12)  # $38,400.00
+    listed = pd.read_csv(sample_pack[0] / "exports" / "downgrade.csv")
+    assert sorted(listed["SeatId"]) == sorted(moved["SeatId"]) and (listed["MoveTo"] == "GitHub Copilot Business").all()

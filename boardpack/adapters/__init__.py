@@ -151,6 +151,7 @@ class SourceData:
     use_cases: pd.DataFrame | None = None
     seat_users: pd.DataFrame | None = None
     seat_apps: pd.DataFrame | None = None  # per-app last activity of seat_users' seats (m365)
+    seat_feature_usage: pd.DataFrame | None = None  # GitHub Copilot's metrics by feature (schema.SEAT_FEATURE_USAGE_COLUMNS)
     fixes: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     checks: list = field(default_factory=list)  # contracts.Check of the source's own contract (gateway logs)

@@ -35,6 +35,9 @@ assignee with neither); ReportDate the snapshot's day (fetched_at's day, else th
 alone meaning its last day, else the latest activity's day; the latest of the month's pages for all of them);
 AssignedDate the seat's `created_at` day and LastActivityDate its `last_activity_at` day (UTC; empty when
 null). Months filled from a billing summary have no seat list, so no seat_users rows.
+
+Copilot metrics saved in the same folder (the legacy metrics API's JSON, the usage-metrics reports' NDJSON) are
+read by `github_metrics` into `seat_feature_usage`; a folder may hold them without any seat list.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..schema import ACTIVE_DAYS, SEAT_USERS_COLUMNS, SEATS_COLUMNS
-from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
+from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, github_metrics, seat_spend_rows, \
+    spend_frame
 
 SOURCE = "github_copilot"
 PROVIDER = "GitHub"
@@ -62,9 +66,13 @@ KEY = "github_copilot."  # + user:<login>, team:<slug> or org:<login>: the attri
 def read(folder: Path, settings: Settings) -> SourceData:
     """Seat lists and billing summaries under `folder` as seats rows per month x product x team."""
     data = SourceData(SOURCE)
-    seats, billing = [], []
-    for path in files_in(folder, "*.json"):
+    seats, billing, usage = [], [], []
+    for path in files_in(folder, "*.json", *(f"*{s}" for s in github_metrics.SUFFIXES)):
         data.files.append(path)
+        found = github_metrics.records(path)
+        if found is not None:  # Copilot metrics by feature, not seats
+            usage += github_metrics.rows(path, *found)
+            continue
         for doc, fetched_at in _documents(path):
             if "seat_breakdown" in doc:
                 billing.append(_billing_record(doc, fetched_at, path, data))
@@ -78,6 +86,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
     used_billing = [b for b in billing if b["Month"] not in set(kept["Month"])]
     data.spend = _seat_spend(data.seats, settings, kept.to_dict("records") + used_billing, data)
     data.usage = empty_usage()  # seat reports hold no token volumes
+    data.seat_feature_usage = github_metrics.combine(usage, data)
     return data
 
 
