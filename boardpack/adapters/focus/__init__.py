@@ -70,13 +70,12 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from .. import Settings, SourceData, duckdb_connection, empty_spend, empty_usage, files_in
+from .. import Settings, SourceData, duckdb_connection, table_files
 from .canonical import _finish
 from .diagnose import _bad_tags, _diagnose, _negative_usage
 from .layout import _check_mandatory, _layout, _note_columns, register
 from .parsing import _parse_tags, parse_model, parse_token_type
 from .query import _check_patterns, _fast_queries, _on_engine, _s1_types
-from .rules import _MACROS
 from .spec import *  # noqa: F401,F403 - the FOCUS names (columns, fix names) stay `focus.X` for their users
 from .spec import PATTERNS, SOURCE
 
@@ -85,16 +84,13 @@ __all__ = ["read", "register", "parse_model", "parse_token_type", "SOURCE", "PAT
 
 def read(folder: Path, settings: Settings) -> SourceData:
     folder = Path(folder)
-    files = files_in(folder, *PATTERNS)
-    out = SourceData(SOURCE, files=files, spend=empty_spend(), usage=empty_usage())
-    if not files:
-        out.notes.append(f"no FOCUS file (*.csv, *.csv.gz, *.parquet) under {folder}")
+    out = table_files(folder, SOURCE, PATTERNS, "FOCUS file")
+    if not out.files:
         return out
     con = duckdb_connection()
     try:
-        con.execute(_MACROS)
         _check_patterns(con, settings)
-        layouts = [_layout(con, f) for f in files]
+        layouts = [_layout(con, f) for f in out.files]
         for layout in layouts:
             _check_mandatory(layout)
             out.fixes.update(layout.renamed)

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import SourceData, Settings, empty_usage, spend_frame, usage_frame
-from .layout import _relative
+from .. import Settings, SourceData, by_value, empty_usage, spend_frame, usage_frame
+from ..refetch import relative
 from .parsing import (COUNT_UNIT_RE, GPU_RE, SEAT_UNIT_RE, TOKEN_METER_RE, TOKEN_UNIT_RE, _attribution,
                       _block_size, _parse_tags, _unit_scale, parse_model, parse_token_type)
 from .spec import (ENUMS, FIX_BILLED, FIX_BLOCKS, FIX_CASE, FIX_COUNT_UNIT, FIX_CURRENCY, FIX_DROPPED,
@@ -63,9 +63,9 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
         return out
 
     # Everything below works once per distinct value and maps back: the aggregate can have many rows.
-    kept["x_SourceFile"] = _by_value(kept["__file"], lambda f: _relative(Path(f), folder))
+    kept["x_SourceFile"] = by_value(kept["__file"], lambda f: relative(Path(f), folder))
     # Tags -> JSON object, attribution (unreadable Tags were raised by read())
-    tag_info = _by_value(kept["Tags"], lambda t: None if t is None else _parse_tags(t))
+    tag_info = by_value(kept["Tags"], lambda t: None if t is None else _parse_tags(t))
     fixed = tag_info.map(lambda i: bool(i and i["fixed"]))
     if fixed.any():
         out.fixes[FIX_TAGS] += int(kept.loc[fixed, "__rows"].sum())
@@ -73,8 +73,8 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
     combo = kept["Tags"].fillna("") + "\x1f" + kept["SubAccountId"].fillna("") + "\x1f" + \
         kept["BillingAccountId"].fillna("")
     info_by_json = {i["json"]: i for i in tag_info if i}
-    attribution = _by_value(combo, lambda c: _attribution(info_by_json.get(c.split("\x1f")[0]),
-                                                          c.split("\x1f")[1] or None, c.split("\x1f")[2] or None))
+    attribution = by_value(combo, lambda c: _attribution(info_by_json.get(c.split("\x1f")[0]),
+                                                         c.split("\x1f")[1] or None, c.split("\x1f")[2] or None))
     kept["x_UseCaseId"] = attribution.map(lambda a: a[0])
     kept["x_BusinessUnit"] = attribution.map(lambda a: a[1])
     kept["x_AttributionKey"] = attribution.map(lambda a: a[2])
@@ -87,18 +87,18 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
              + kept["ChargeDescription"].fillna(""))
     # Token rows: a token unit, or a meter priced in tokens whose unit is a plain count (Microsoft writes Azure
     # OpenAI meters as `Units` in blocks of 1K), except purchases (prepaid tokens are amortised into usage rows).
-    is_tokens = (_by_value(units, lambda u: bool(TOKEN_UNIT_RE.search(u))).astype(bool)
-                 | (_by_value(meter, lambda m: bool(TOKEN_METER_RE.search(m))).astype(bool)
-                    & _by_value(kept["ConsumedUnit"].fillna("") + "\x1f" + kept["PricingUnit"].fillna(""),
-                                lambda u: all(COUNT_UNIT_RE.fullmatch(p) for p in u.split("\x1f"))).astype(bool))) & (
+    is_tokens = (by_value(units, lambda u: bool(TOKEN_UNIT_RE.search(u))).astype(bool)
+                 | (by_value(meter, lambda m: bool(TOKEN_METER_RE.search(m))).astype(bool)
+                    & by_value(kept["ConsumedUnit"].fillna("") + "\x1f" + kept["PricingUnit"].fillna(""),
+                               lambda u: all(COUNT_UNIT_RE.fullmatch(p) for p in u.split("\x1f"))).astype(bool))) & (
         kept["ChargeCategory"] != "Purchase")
-    is_gpu = (kept["ServiceCategory"] == "Compute") | _by_value(text, lambda t: bool(GPU_RE.search(t))).astype(bool)
+    is_gpu = (kept["ServiceCategory"] == "Compute") | by_value(text, lambda t: bool(GPU_RE.search(t))).astype(bool)
     auto = np.where(is_tokens, "api_tokens", np.where(is_gpu, "self_hosted", "platform"))
     rules = kept["__rule"].astype(int).map(lambda n: settings.catalog().rule(n))
     said = rules.map(lambda r: r.modality if r is not None else "auto")
     # A seat product's metered use (pay-as-you-go messages, premium requests) is not a seat; seats billed as
     # metered usage per user and month (GitHub Copilot on an Azure invoice) are.
-    per_seat = _by_value(units, lambda u: bool(SEAT_UNIT_RE.search(u))).astype(bool)
+    per_seat = by_value(units, lambda u: bool(SEAT_UNIT_RE.search(u))).astype(bool)
     metered_seat = (said == "seat_licence") & (kept["ChargeFrequency"] == "Usage-Based") & ~per_seat
     kept["x_SpendModality"] = np.where((said == "auto") | metered_seat, auto, said)
     kept.loc[metered_seat & (kept["x_SpendModality"] == "self_hosted"), "x_SpendModality"] = "platform"
@@ -110,15 +110,15 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
         out.fixes[FIX_SEAT_PRODUCT] += int(kept.loc[renamed, "__rows"].sum())
         kept.loc[renamed, "ServiceName"] = product[renamed]
     named = kept["ResourceId"]  # the model id its ResourceId names (stage 1 keeps no more of it)
-    kept["x_Model"] = named.where(named.notna(), _by_value(text, parse_model)).where(is_tokens, None)
-    kept["x_TokenType"] = _by_value(text, parse_token_type).where(is_tokens, None)
-    scale = _by_value(kept["ConsumedUnit"], _unit_scale).astype(float)
+    kept["x_Model"] = named.where(named.notna(), by_value(text, parse_model)).where(is_tokens, None)
+    kept["x_TokenType"] = by_value(text, parse_token_type).where(is_tokens, None)
+    scale = by_value(kept["ConsumedUnit"], _unit_scale).astype(float)
     scaled = is_tokens & scale.notna() & (scale != 1)
     if scaled.any():
         out.fixes[FIX_UNIT] += int(kept.loc[scaled, "__rows"].sum())
         kept.loc[scaled, "ConsumedQuantity"] = kept.loc[scaled, "ConsumedQuantity"] * scale[scaled]
         kept.loc[scaled, "ConsumedUnit"] = "Tokens"
-    counted_units = is_tokens & kept["ConsumedQuantity"].notna() & _by_value(
+    counted_units = is_tokens & kept["ConsumedQuantity"].notna() & by_value(
         kept["ConsumedUnit"].fillna(""), lambda u: bool(u.strip()) and bool(COUNT_UNIT_RE.fullmatch(u))
         and "token" not in u.lower() and _unit_scale(u) in (None, 1)).astype(bool)
     if counted_units.any():
@@ -132,7 +132,7 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
         out.fixes[FIX_COUNT_UNIT] += int(kept.loc[counted_units, "__rows"].sum())
         kept.loc[counted_units, "ConsumedUnit"] = "Tokens"
     block = kept["x_PricingBlockSize"].map(_block_size).astype(float)
-    pricing_scale = _by_value(kept["PricingUnit"], _unit_scale).astype(float)
+    pricing_scale = by_value(kept["PricingUnit"], _unit_scale).astype(float)
     described = kept["x_PricingUnitDescription"].map(_unit_scale).astype(float)
     # Microsoft's PricingQuantity counts blocks (usage / x_PricingBlockSize) of a plain `Units` PricingUnit
     pricing_scale = block.where(block.notna() & pricing_scale.fillna(1).eq(1), pricing_scale.fillna(described))
@@ -162,13 +162,6 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, settings: Settings
     return out
 
 
-def _by_value(series: pd.Series, fn) -> pd.Series:
-    """fn applied once per distinct value of the series (None for nulls), mapped back to every row."""
-    values = series.astype(object).where(series.notna(), None)
-    table = {v: fn(v) for v in dict.fromkeys(values)}
-    return pd.Series([table[v] for v in values], index=series.index, dtype=object)
-
-
 def _usage(kept: pd.DataFrame) -> pd.DataFrame:
     tokens = kept[(kept["x_SpendModality"] == "api_tokens") & kept["x_Model"].notna() & kept["x_TokenType"].notna()
                   & (kept["ChargeCategory"] == "Usage") & kept["ConsumedQuantity"].notna()]
@@ -193,7 +186,7 @@ def _dropped_money(dropped: pd.DataFrame, folder: Path):
     if money.empty:
         return None
     return excluded_frame({
-        "x_Source": SOURCE, "x_SourceFile": _by_value(money["__file"], lambda f: _relative(Path(f), folder)),
+        "x_Source": SOURCE, "x_SourceFile": by_value(money["__file"], lambda f: relative(Path(f), folder)),
         "ChargePeriodStart": money["__ps"], "BillingCurrency": money["__dropped_currency"],
         "EffectiveCost": money["EffectiveCost"], "ProviderName": money["__dropped_provider"],
         "ServiceName": money["__dropped_service"], "ServiceCategory": money["__dropped_category"],

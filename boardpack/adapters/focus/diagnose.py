@@ -11,10 +11,11 @@ import pandas as pd
 
 from ...exceptions import InputError
 from .. import Settings
-from .layout import _Layout, _relative
+from ..refetch import relative
+from .layout import _Layout
 from .query import _query
 from .rules import NEGATIVE
-from .spec import ENUMS, NUMBER_COLUMNS, TIME_COLUMNS
+from .spec import ENUMS, MANDATORY_VALUES, NUMBER_COLUMNS, TIME_COLUMNS
 
 
 def _diagnose(con, agg: pd.DataFrame, layouts: list[_Layout], settings: Settings) -> None:
@@ -53,7 +54,7 @@ def _negative_usage(con, agg: pd.DataFrame, layouts: list[_Layout], settings: Se
                            "lower(trim(coalesce(ChargeClass, ''))) <> 'correction' ORDER BY __row LIMIT 5").fetchall()
         csv = layout.kind == "csv"
         checks.append(Check(
-            table="spend", source=_relative(Path(path), folder), expectation="expect_column_values_to_be_between",
+            table="spend", source=relative(Path(path), folder), expectation="expect_column_values_to_be_between",
             column=layout.columns.get("EffectiveCost", ("EffectiveCost",))[0], severity="warning", success=False,
             rule=NEGATIVE_RULE, hint=NEGATIVE_HINT, unexpected_count=int(count),
             rows=[int(r) + 1 if csv else int(r) for r, _ in rows], samples=[float(v) for _, v in rows],
@@ -107,7 +108,7 @@ def _raise_for(layout: _Layout, r: dict) -> None:
     if pd.isna(r.get("EffectiveCost__n")) and pd.isna(r.get("BilledCost__n")):
         fail("EffectiveCost", "EffectiveCost and BilledCost are both empty on an AI row (rule: mandatory value)",
              "every row needs its cost in EffectiveCost (and BilledCost).")
-    for c in ("ProviderName", "ServiceName", "ChargeCategory", "BillingCurrency"):
+    for c in MANDATORY_VALUES:
         if r.get(c) is None or (isinstance(r.get(c), float) and pd.isna(r.get(c))):
             fail(c, f"{c} is empty on an AI row (rule: mandatory value)", f"every row needs a {c}.")
     if not re.fullmatch(r"[A-Z]{3}", str(r.get("BillingCurrency"))):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from ...engine import _q
 from ...exceptions import InputError
-from .. import SourceData
-from .rules import _lit, _q
+from .. import SourceData, table_kind, table_scan
 from .spec import (ALIASES_13, EXTENSION_COLUMNS, FIX_ALIAS, FIX_COLUMN_CASE, FIX_METER, FOCUS_COLUMNS, MANDATORY,
                    METER_ALIAS, NUMBER_COLUMNS, TIME_COLUMNS, USED)
 
@@ -25,25 +25,10 @@ class _Layout:
     renamed: Counter                    # fix rule -> count
 
 
-def _relative(path: Path, folder: Path) -> str:
-    try:
-        return path.relative_to(folder).as_posix()
-    except ValueError:
-        return path.name
-
-
-def _source(layout_or_paths, kind: str) -> str:
-    paths = layout_or_paths if isinstance(layout_or_paths, list) else [layout_or_paths]
-    listed = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
-    if kind == "parquet":
-        return f"read_parquet({listed}, union_by_name=true, filename=true)"
-    return f"read_csv({listed}, all_varchar=true, header=true, union_by_name=true, filename=true)"
-
-
 def _layout(con, path: Path) -> _Layout:
-    kind = "parquet" if path.name.lower().endswith(".parquet") else "csv"
+    kind = table_kind(path)
     try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {_source(path, kind)}").fetchall()
+        described = con.execute(f"DESCRIBE SELECT * FROM {table_scan([path], kind)}").fetchall()
     except duckdb.Error as exc:
         raise InputError(path, f"cannot be read as FOCUS {kind.upper()}: {str(exc).splitlines()[0]}",
                          "export the file again as CSV (comma-separated, header row), CSV.gz or Parquet.") from None
@@ -122,7 +107,7 @@ def _raw_select(layout_group: list[_Layout], numbered: bool = False) -> str:
     parts.append("filename AS __file")
     if numbered:
         parts.append("row_number() OVER () AS __row")
-    return f"SELECT {', '.join(parts)} FROM {_source([lay.path for lay in layout_group], first.kind)}"
+    return f"SELECT {', '.join(parts)} FROM {table_scan([lay.path for lay in layout_group], first.kind)}"
 
 
 def _note_columns(out: SourceData, layouts: list[_Layout], folder: Path) -> None:

@@ -1,5 +1,5 @@
 """Model, token type, token units, block sizes and tags read off a FOCUS row's text: pure functions,
-called once per distinct value (`canonical._by_value`) and tested directly."""
+called once per distinct value (`adapters.by_value`) and tested directly."""
 
 from __future__ import annotations
 

@@ -7,12 +7,78 @@ import duckdb
 import pandas as pd
 
 from ... import ai_catalog
+from ...engine import _lit, _q
 from ...exceptions import ConfigError
 from .. import Settings
 from .layout import _Layout, _raw_select, register
-from .rules import (NEGATIVE, _enum_sql, _lit, _q, _resource_model_sql, iso_hour, iso_offset, iso_text, nlit, nstr,
-                    num_kind, num_parse, ts_kind, ts_parse)
-from .spec import ENUMS, FIX_TS, NUMBER_COLUMNS, SERVICE_CATEGORIES, STRING_COLUMNS, TIME_COLUMNS, USED
+from .rules import (ISO_STEPS, NEGATIVE, _enum_sql, _resource_model_sql, currency_sql, nlit, nstr, num_kind,
+                    num_parse, service_category_sql, ts_kind, ts_parse)
+from .spec import ENUMS, FIX_TS, MANDATORY_VALUES, NUMBER_COLUMNS, STRING_COLUMNS, TIME_COLUMNS, USED
+
+
+def _iso_layers(columns) -> list[list[str]]:
+    """Timestamp text (`<column>__s`, of kind `<column>__k`) towards ISO, one of `rules.ISO_STEPS` a layer: each
+    step reads the column the last one wrote, so no expression is written out (and evaluated) several times."""
+    layers, last = [], "__s"
+    for name, step in ISO_STEPS:
+        layers.append(["*"] + [f"{step(_q(c + last), _q(c + '__k'))} AS {_q(c + name)}" for c in columns])
+        last = name
+    return layers
+
+
+def _time(c: str) -> str:
+    """A time column's timestamp: the file's own (`__t`), else its text parsed after `_iso_layers`."""
+    return f"coalesce({_q(c + '__t')}, {ts_parse(_q(c + '__iso'), _q(c + '__t0'), _q(c + '__k'))})"
+
+
+def _typed(times) -> list[str]:
+    """Every row with its times (`__ts`, after `_iso_layers`) and numbers (`__n`) typed."""
+    return (["*"] + [f"{_time(c)} AS {_q(c + '__ts')}" for c in times]
+            + [f"coalesce({_q(c + '__d')}, {num_parse(_q(c + '__s'), _q(c + '__k'))}) AS {_q(c + '__n')}"
+               for c in NUMBER_COLUMNS])
+
+
+def _layers(layers: list[list[str]], source: str, prefix: str) -> tuple[str, str]:
+    """Select lists as CTEs `<prefix>0`, `<prefix>1`... over `source`: their text (each ending `,\n`) and the
+    last one's name."""
+    text, last = "", source
+    for n, layer in enumerate(layers):
+        text += f"{prefix}{n} AS (SELECT {', '.join(layer)} FROM {last}),\n"
+        last = f"{prefix}{n}"
+    return text, last
+
+
+def _named(sql: tuple[str, str], column: str) -> list[str]:
+    """A (value, fix flag) rule pair as select items `<column>` and `<column>__fix`."""
+    return [f"{sql[0]} AS {_q(column)}", f"{sql[1]} AS {_q(column + '__fix')}"]
+
+
+def _row_checks(times) -> list[str]:
+    """What makes a row bad once its times and numbers are parsed: a value that does not parse, no charge
+    period or cost, a period that ends before it starts (`diagnose._raise_for` names which)."""
+    return ([f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__ts')} IS NULL)" for c in times]
+            + [f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__n')} IS NULL)" for c in NUMBER_COLUMNS]
+            + ["ChargePeriodStart__ts IS NULL", "ChargePeriodEnd__ts IS NULL",
+               "(EffectiveCost__n IS NULL AND BilledCost__n IS NULL)", "ChargePeriodEnd__ts < ChargePeriodStart__ts"])
+
+
+def _value_checks() -> list[str]:
+    """What makes a row bad once its text is normalised: a value outside FOCUS's list, an empty mandatory value,
+    a currency that is not three letters."""
+    return ([f"{_q(c + '__fix')} = 9" for c in ENUMS] + [f"{_q(c)} IS NULL" for c in MANDATORY_VALUES]
+            + ["NOT regexp_full_match(BillingCurrency, '[A-Z]{3}')"])
+
+
+# A charge of a day or less counts on its day; a cost given only as EffectiveCost or BilledCost stands for both.
+_DAY = "date_trunc('day', ChargePeriodStart__ts)"
+_SUB_DAY = f"(ChargePeriodEnd__ts <= {_DAY} + INTERVAL 1 DAY)"
+_PERIOD_AND_COST = [f"CASE WHEN {_SUB_DAY} THEN {_DAY} ELSE ChargePeriodStart__ts END AS __ps",
+                    f"CASE WHEN {_SUB_DAY} THEN {_DAY} + INTERVAL 1 DAY ELSE ChargePeriodEnd__ts END AS __pe",
+                    "coalesce(EffectiveCost__n, BilledCost__n) AS __eff",
+                    "coalesce(BilledCost__n, EffectiveCost__n) AS __billed"]
+_SUMS = ["sum(ConsumedQuantity__n) AS ConsumedQuantity", "sum(PricingQuantity__n) AS PricingQuantity",
+         "sum(ListCost__n) AS ListCost", "sum(ContractedCost__n) AS ContractedCost", "sum(__eff) AS EffectiveCost",
+         "sum(__billed) AS BilledCost"]
 
 
 def _query(groups: list[list[_Layout]], settings: Settings, numbered: bool = False) -> tuple[str, list[str]]:
@@ -30,17 +96,17 @@ def _query(groups: list[list[_Layout]], settings: Settings, numbered: bool = Fal
     cols = []
     for c in STRING_COLUMNS:
         raw = _q(c + "__v")
-        cols.append(f"{kept(f'fx_nstr({raw})')} AS {_q(c)}")
+        cols.append(f"{kept(nstr(raw))} AS {_q(c)}")
     for c in TIME_COLUMNS + NUMBER_COLUMNS:
         raw = _q(c + "__v")
-        cols.append(f"{kept(f'fx_nstr({raw})')} AS {_q(c + '__s')}")
+        cols.append(f"{kept(nstr(raw))} AS {_q(c + '__s')}")
         cols.append(_q(c + ("__t" if c in TIME_COLUMNS else "__d")))
     # null literal / empty string flags over every used column
-    null_terms = " + ".join(f"(fx_nlit({_q(c + '__v')}) = 1)::INT" for c in USED)
-    empty_terms = " + ".join(f"(fx_nlit({_q(c + '__v')}) = 2)::INT" for c in USED)
+    null_terms = " + ".join(f"({nlit(_q(c + '__v'))} = 1)::INT" for c in USED)
+    empty_terms = " + ".join(f"({nlit(_q(c + '__v'))} = 2)::INT" for c in USED)
     cols.append(f"{kept(null_terms)} AS __fx_null")
     cols.append(f"{kept(empty_terms)} AS __fx_empty")
-    layer2 = _layer2(settings, lambda v: f"fx_nstr({v})")
+    layer2 = _layer2(settings)
     layer3 = f"SELECT {k}, CASE WHEN NOT {k} THEN __sc END AS __dropped_category, __file{row}, {', '.join(cols)} " \
              "FROM l2"
 
@@ -48,53 +114,27 @@ def _query(groups: list[list[_Layout]], settings: Settings, numbered: bool = Fal
     l4 = [k, "__dropped_category", "__file", "__fx_null", "__fx_empty"] + (["__row"] if numbered else [])
     for c in TIME_COLUMNS:
         s = _q(c + "__s")
-        l4.append(f"fx_ts_kind({s}) AS {_q(c + '__k')}")
+        l4.append(f"{ts_kind(s)} AS {_q(c + '__k')}")
     for c in NUMBER_COLUMNS:
         s = _q(c + "__s")
-        l4.append(f"fx_num_kind({s}) AS {_q(c + '__k')}")
+        l4.append(f"{num_kind(s)} AS {_q(c + '__k')}")
     l4 += [_q(c) for c in STRING_COLUMNS if c not in ENUMS and c not in ("BillingCurrency", "ServiceCategory")]
     l4 += [_q(c + "__s") for c in TIME_COLUMNS + NUMBER_COLUMNS]
     l4 += [_q(c + ("__t" if c in TIME_COLUMNS else "__d")) for c in TIME_COLUMNS + NUMBER_COLUMNS]
     for c in ENUMS:
         norm, code = _enum_sql(c, _q(c))
         l4 += [f"{norm} AS {_q(c)}", f"{code} AS {_q(c + '__fix')}", f"{_q(c)} AS {_q(c + '__raw')}"]
-    sc_whens = " ".join(f"WHEN {_lit(v.lower())} THEN {_lit(v)}" for v in SERVICE_CATEGORIES)
-    l4.append(f"CASE WHEN ServiceCategory IS NULL THEN NULL ELSE coalesce(CASE lower(trim(ServiceCategory)) "
-              f"{sc_whens} END, ServiceCategory) END AS ServiceCategory")
-    l4.append("(ServiceCategory IS NOT NULL AND ServiceCategory NOT IN "
-              f"({', '.join(_lit(v) for v in SERVICE_CATEGORIES)}) AND lower(trim(ServiceCategory)) IN "
-              f"({', '.join(_lit(v.lower()) for v in SERVICE_CATEGORIES)}))::INT AS ServiceCategory__fix")
-    l4.append("upper(trim(BillingCurrency)) AS BillingCurrency")
-    l4.append("(BillingCurrency IS NOT NULL AND BillingCurrency <> upper(trim(BillingCurrency)))::INT "
-              "AS BillingCurrency__fix")
+    l4 += _named(service_category_sql("ServiceCategory"), "ServiceCategory")
+    l4 += _named(currency_sql("BillingCurrency"), "BillingCurrency")
     l4.append("BillingCurrency AS BillingCurrency__raw")
 
-    # layer 5: typed values
-    l5 = ["*"]
-    for c in TIME_COLUMNS:
-        l5.append(f"coalesce({_q(c + '__t')}, fx_ts_parse({_q(c + '__s')}, {_q(c + '__k')})) AS {_q(c + '__ts')}")
-    for c in NUMBER_COLUMNS:
-        l5.append(f"coalesce({_q(c + '__d')}, fx_num_parse({_q(c + '__s')}, {_q(c + '__k')})) AS {_q(c + '__n')}")
+    # timestamp text towards ISO, then layer 5: typed values
+    iso, last = _layers(_iso_layers(TIME_COLUMNS), "l4", "i")
+    l5 = _typed(TIME_COLUMNS)
 
     # layer 6: derived values and the row's error flag
-    bad_terms = []
-    for c in TIME_COLUMNS:
-        bad_terms.append(f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__ts')} IS NULL)")
-    for c in NUMBER_COLUMNS:
-        bad_terms.append(f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__n')} IS NULL)")
-    bad_terms += [f"{_q(c + '__fix')} = 9" for c in ENUMS]
-    bad_terms += [f"{_q(c)} IS NULL" for c in ("ProviderName", "ServiceName", "ChargeCategory", "BillingCurrency")]
-    bad_terms += ["ChargePeriodStart__ts IS NULL", "ChargePeriodEnd__ts IS NULL",
-                  "(EffectiveCost__n IS NULL AND BilledCost__n IS NULL)",
-                  "NOT regexp_full_match(BillingCurrency, '[A-Z]{3}')",
-                  "ChargePeriodEnd__ts < ChargePeriodStart__ts"]
-    bad = f"CASE WHEN {k} THEN ({' OR '.join(bad_terms)}) IS NOT FALSE ELSE FALSE END"
-    day = "date_trunc('day', ChargePeriodStart__ts)"
-    sub_day = f"(ChargePeriodEnd__ts <= {day} + INTERVAL 1 DAY)"
-    l6 = ["*", f"{bad} AS __bad",
-          f"CASE WHEN {sub_day} THEN {day} ELSE ChargePeriodStart__ts END AS __ps",
-          f"CASE WHEN {sub_day} THEN {day} + INTERVAL 1 DAY ELSE ChargePeriodEnd__ts END AS __pe",
-          "coalesce(EffectiveCost__n, BilledCost__n) AS __eff", "coalesce(BilledCost__n, EffectiveCost__n) AS __billed",
+    bad = f"CASE WHEN {k} THEN ({' OR '.join(_row_checks(TIME_COLUMNS) + _value_checks())}) IS NOT FALSE ELSE FALSE END"
+    l6 = ["*", f"{bad} AS __bad", *_PERIOD_AND_COST,
           "(EffectiveCost__n IS NULL AND BilledCost__n IS NOT NULL)::INT AS __fx_eff",
           "(BilledCost__n IS NULL AND EffectiveCost__n IS NOT NULL)::INT AS __fx_billed"]
 
@@ -103,10 +143,7 @@ def _query(groups: list[list[_Layout]], settings: Settings, numbered: bool = Fal
             "ChargeFrequency", "ChargeDescription", "PricingCategory", "SkuId", "SkuMeter", "ConsumedUnit",
             "PricingUnit", "BillingCurrency", "Tags"]
     group_keys = [k, "__dropped_category", "__file"] + keys
-    aggs = ["count(*) AS __rows", "sum(__bad::INT) AS __bad",
-            "sum(ConsumedQuantity__n) AS ConsumedQuantity", "sum(PricingQuantity__n) AS PricingQuantity",
-            "sum(ListCost__n) AS ListCost", "sum(ContractedCost__n) AS ContractedCost",
-            "sum(__eff) AS EffectiveCost", "sum(__billed) AS BilledCost",
+    aggs = ["count(*) AS __rows", "sum(__bad::INT) AS __bad", *_SUMS,
             "CASE WHEN count(ListUnitPrice__n) = 0 THEN NULL "
             "WHEN min(ListUnitPrice__n) = max(ListUnitPrice__n) THEN min(ListUnitPrice__n) "
             "ELSE sum(ListCost__n) / nullif(sum(PricingQuantity__n), 0) END AS ListUnitPrice",
@@ -128,7 +165,7 @@ WITH src AS ({union}),
 l2 AS ({layer2}),
 l3 AS ({layer3}),
 l4 AS (SELECT {', '.join(l4)} FROM l3),
-l5 AS (SELECT {', '.join(l5)} FROM l4),
+{iso}l5 AS (SELECT {', '.join(l5)} FROM {last}),
 l6 AS (SELECT {', '.join(l6)} FROM l5)
 SELECT {', '.join(select_keys)}, {', '.join(aggs)}
 FROM l6 GROUP BY {', '.join(group_keys)}
@@ -141,12 +178,10 @@ MATCH_ALIASES = {"ServiceCategory": "__sc", "ServiceName": "__sn", "SkuId": "__s
                  "ChargeDescription": "__desc", "ProviderName": "__prov", "PublisherName": "__pub"}
 
 
-def _layer2(settings: Settings, normalise) -> str:
-    """Layer 2: every row with the catalog rule it matches (`__rule`, 0 for none) and whether it is kept.
-
-    `normalise` is the null-normalising rule as SQL (the portable `nstr` or the `fx_nstr` macro)."""
+def _layer2(settings: Settings) -> str:
+    """Layer 2: every row with the catalog rule it matches (`__rule`, 0 for none) and whether it is kept."""
     catalog = settings.catalog()
-    inner = ", ".join(f"{normalise(c + '__v')} AS {alias}" for c, alias in MATCH_ALIASES.items())
+    inner = ", ".join(f"{nstr(c + '__v')} AS {alias}" for c, alias in MATCH_ALIASES.items())
     rule = ai_catalog.rule_sql(catalog, MATCH_ALIASES, _lit)
     return (f"SELECT *, {ai_catalog.kept_sql(catalog, '__rule')} AS __kept FROM "
             f"(SELECT *, {rule} AS __rule FROM (SELECT *, {inner} FROM src))")
@@ -163,10 +198,10 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
 
     Stage 1 (over the files, registered as view `focus_raw` by `register`): per row only the AI filter, the
     charge period (to the day) and the numbers are parsed; text columns are grouped as they come. It runs on
-    the engine (DuckDB or Spark), so it is written with the portable rules above, not the macros. Stage 2
-    (over stage 1, a few thousand rows, on DuckDB): text values are normalised once per distinct value, fixes
-    are counted with the rows they stand for, and groups that become equal (`usage` and `Usage`) are merged.
-    `_query` is the same logic row by row with the macros, used on DuckDB to locate errors.
+    the engine (DuckDB or Spark). Stage 2 (over stage 1, a few thousand rows, on DuckDB): text values are
+    normalised once per distinct value, fixes are counted with the rows they stand for, and groups that become
+    equal (`usage` and `Usage`) are merged. `_query` is the same logic row by row, used on DuckDB to locate
+    errors. All three judge a value with the same rules (`rules.py`).
     """
     # the registered names back to this module's: __v text, __t / __d the file's own timestamp / number
     renamed = ["__file"] + [f"{_q(c)} AS {_q(c + '__v')}" for c in STRING_COLUMNS]
@@ -198,37 +233,14 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
         parsed.append(f"{ts_kind(_q(c + '__s'))} AS {_q(c + '__k')}")
     for c in NUMBER_COLUMNS:
         parsed.append(f"{num_kind(_q(c + '__s'))} AS {_q(c + '__k')}")
-    # timestamp text towards ISO one step a layer: each step reads the column the last one wrote, so no
-    # expression is written out (and evaluated) several times over
-    steps = [("__t0", lambda c: f"trim({_q(c + '__s')})"), ("__t1", lambda c: iso_text(_q(c + "__t0"))),
-             ("__t2", lambda c: iso_hour(_q(c + "__t1"))),
-             ("__iso", lambda c: f"CASE WHEN {_q(c + '__k')} = 2 THEN {iso_offset(_q(c + '__t2'))} "
-                                 f"ELSE {_q(c + '__t2')} END")]
-    iso_layers = [["*"] + [f"{make(c)} AS {_q(c + name)}" for c in PER_ROW_TIMES] for name, make in steps]
-    typed = ["*"]
-    for c in PER_ROW_TIMES:
-        typed.append(f"coalesce({_q(c + '__t')}, {ts_parse(_q(c + '__iso'), _q(c + '__t0'), _q(c + '__k'))}) "
-                     f"AS {_q(c + '__ts')}")
-    for c in NUMBER_COLUMNS:
-        typed.append(f"coalesce({_q(c + '__d')}, {num_parse(_q(c + '__s'), _q(c + '__k'))}) AS {_q(c + '__n')}")
-    day = "date_trunc('day', ChargePeriodStart__ts)"
-    sub_day = f"(ChargePeriodEnd__ts <= {day} + INTERVAL 1 DAY)"
-    bad1 = " OR ".join([f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__ts')} IS NULL)" for c in PER_ROW_TIMES]
-                       + [f"({_q(c + '__s')} IS NOT NULL AND {_q(c + '__n')} IS NULL)" for c in NUMBER_COLUMNS]
-                       + ["ChargePeriodStart__ts IS NULL", "ChargePeriodEnd__ts IS NULL",
-                          "(EffectiveCost__n IS NULL AND BilledCost__n IS NULL)",
-                          "ChargePeriodEnd__ts < ChargePeriodStart__ts"])
-    derived = ["*", f"CASE WHEN {k} THEN coalesce({bad1}, TRUE) ELSE FALSE END AS __bad",
-               f"CASE WHEN {sub_day} THEN {day} ELSE ChargePeriodStart__ts END AS __ps",
-               f"CASE WHEN {sub_day} THEN {day} + INTERVAL 1 DAY ELSE ChargePeriodEnd__ts END AS __pe",
-               "coalesce(EffectiveCost__n, BilledCost__n) AS __eff", "coalesce(BilledCost__n, EffectiveCost__n) AS __billed"]
+    iso, last = _layers(_iso_layers(PER_ROW_TIMES), "l4", "i")
+    typed = _typed(PER_ROW_TIMES)
+    derived = ["*", f"CASE WHEN {k} THEN coalesce({' OR '.join(_row_checks(PER_ROW_TIMES))}, TRUE) ELSE FALSE END "
+               "AS __bad", *_PERIOD_AND_COST]
     keys1 = [k, "__rule", "__dropped_category", "__dropped_service", "__dropped_provider", "__dropped_currency",
              "__file", "__ps", "__pe"] + [_q(c + "__v") for c in STRING_COLUMNS] + \
         [_q(c + s) for c in GROUPED_TIMES for s in ("__v", "__t")]
-    aggs1 = ["count(*) AS __rows", "sum(CAST(__bad AS INT)) AS __bad",
-             "sum(ConsumedQuantity__n) AS ConsumedQuantity", "sum(PricingQuantity__n) AS PricingQuantity",
-             "sum(ListCost__n) AS ListCost", "sum(ContractedCost__n) AS ContractedCost",
-             "sum(__eff) AS EffectiveCost", "sum(__billed) AS BilledCost",
+    aggs1 = ["count(*) AS __rows", "sum(CAST(__bad AS INT)) AS __bad", *_SUMS,
              "min(ListUnitPrice__n) AS __lup_min", "max(ListUnitPrice__n) AS __lup_max",
              "count(ListUnitPrice__n) AS __lup_n",
              "sum(CASE WHEN ListUnitPrice__n IS NOT NULL THEN ListCost__n END) AS __lup_cost",
@@ -251,11 +263,10 @@ def _fast_queries(settings: Settings) -> tuple[str, str]:
                                          for c in PER_ROW_TIMES) + f") AS __fx_ts{code}")
     stage1 = f"""
 WITH src AS ({union}),
-l2 AS ({_layer2(settings, nstr)}),
+l2 AS ({_layer2(settings)}),
 l3 AS (SELECT {', '.join(row_cols)} FROM l2),
 l4 AS (SELECT {', '.join(parsed)} FROM l3),
-{''.join(f"i{n} AS (SELECT {', '.join(layer)} FROM {'l4' if n == 0 else f'i{n - 1}'}),{chr(10)}"
-         for n, layer in enumerate(iso_layers))}l5 AS (SELECT {', '.join(typed)} FROM i{len(iso_layers) - 1}),
+{iso}l5 AS (SELECT {', '.join(typed)} FROM {last}),
 l6 AS (SELECT {', '.join(derived)} FROM l5)
 SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY {', '.join(keys1)}"""
 
@@ -263,37 +274,27 @@ SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY {', '.join(keys1)
     w = "__rows"
     norm = ["*"]
     for c in STRING_COLUMNS:
-        norm.append(f"fx_nstr({_q(c + '__v')}) AS {_q(c + '__n0')}")
-    nulls = " + ".join(f"(fx_nlit({_q(c + '__v')}) = 1)::INT" for c in STRING_COLUMNS + GROUPED_TIMES)
-    empties = " + ".join(f"(fx_nlit({_q(c + '__v')}) = 2)::INT" for c in STRING_COLUMNS + GROUPED_TIMES)
+        norm.append(f"{nstr(_q(c + '__v'))} AS {_q(c + '__n0')}")
+    nulls = " + ".join(f"({nlit(_q(c + '__v'))} = 1)::INT" for c in STRING_COLUMNS + GROUPED_TIMES)
+    empties = " + ".join(f"({nlit(_q(c + '__v'))} = 2)::INT" for c in STRING_COLUMNS + GROUPED_TIMES)
     norm += [f"({nulls}) * {w} AS __fx_null2", f"({empties}) * {w} AS __fx_empty2"]
-    for c in GROUPED_TIMES:
-        raw = _q(c + "__v")
-        norm += [f"fx_nstr({raw}) AS {_q(c + '__s')}", f"fx_ts_kind(fx_nstr({raw})) AS {_q(c + '__k')}"]
-    n2 = ["*"]
-    for c in GROUPED_TIMES:
-        n2.append(f"coalesce({_q(c + '__t')}, fx_ts_parse({_q(c + '__s')}, {_q(c + '__k')})) AS {_q(c)}")
+    norm += [f"{nstr(_q(c + '__v'))} AS {_q(c + '__s')}" for c in GROUPED_TIMES]
+    kinds = ["*"] + [f"{ts_kind(_q(c + '__s'))} AS {_q(c + '__k')}" for c in GROUPED_TIMES]
+    iso2, last2 = _layers(_iso_layers(GROUPED_TIMES), "ak", "ai")
+    n2 = ["*"] + [f"{_time(c)} AS {_q(c)}" for c in GROUPED_TIMES]
     for c in STRING_COLUMNS:
         src_col = _q(c + "__n0")
         if c in ENUMS:
             norm_sql, code = _enum_sql(c, src_col)
             n2 += [f"{norm_sql} AS {_q(c)}", f"{code} AS {_q(c + '__fix')}", f"{src_col} AS {_q(c + '__raw')}"]
         elif c == "ServiceCategory":
-            whens = " ".join(f"WHEN {_lit(v.lower())} THEN {_lit(v)}" for v in SERVICE_CATEGORIES)
-            n2.append(f"CASE WHEN {src_col} IS NULL THEN NULL ELSE coalesce(CASE lower(trim({src_col})) {whens} END, "
-                      f"{src_col}) END AS ServiceCategory")
-            n2.append(f"({src_col} IS NOT NULL AND {src_col} NOT IN ({', '.join(_lit(v) for v in SERVICE_CATEGORIES)})"
-                      f" AND lower(trim({src_col})) IN ({', '.join(_lit(v.lower()) for v in SERVICE_CATEGORIES)}))::INT"
-                      " AS ServiceCategory__fix")
+            n2 += _named(service_category_sql(src_col), c)
         elif c == "BillingCurrency":
-            n2 += [f"upper(trim({src_col})) AS BillingCurrency",
-                   f"({src_col} IS NOT NULL AND {src_col} <> upper(trim({src_col})))::INT AS BillingCurrency__fix"]
+            n2 += _named(currency_sql(src_col), c)
         else:
             n2.append(f"{src_col} AS {_q(c)}")
     bad2 = " OR ".join([f"({_q(c + '__s')} IS NOT NULL AND {_q(c)} IS NULL)" for c in GROUPED_TIMES]
-                       + [f"{_q(c + '__fix')} = 9" for c in ENUMS]
-                       + [f"{_q(c)} IS NULL" for c in ("ProviderName", "ServiceName", "ChargeCategory", "BillingCurrency")]
-                       + ["NOT regexp_full_match(BillingCurrency, '[A-Z]{3}')"])
+                       + _value_checks())
     keys2 = [k, "__rule", "__dropped_category", "__dropped_service", "__dropped_provider", "__dropped_currency",
              "__file", "__ps", "__pe", "BillingPeriodStart", "BillingPeriodEnd", *[_q(c) for c in STRING_COLUMNS]]
     aggs2 = [f"sum({w}) AS __rows", f"sum(__bad + CASE WHEN {k} AND ({bad2}) IS NOT FALSE THEN {w} ELSE 0 END) AS __bad",
@@ -314,7 +315,8 @@ SELECT {', '.join(keys1)}, {', '.join(aggs1)} FROM l6 GROUP BY {', '.join(keys1)
     aggs2.append(f"sum(BillingCurrency__fix * {w}) AS __fx_currency")
     stage2 = f"""
 WITH a AS (SELECT {', '.join(norm)} FROM s1),
-b AS (SELECT {', '.join(n2)} FROM a)
+ak AS (SELECT {', '.join(kinds)} FROM a),
+{iso2}b AS (SELECT {', '.join(n2)} FROM {last2})
 SELECT {', '.join(keys2)}, {', '.join(aggs2)} FROM b GROUP BY {', '.join(keys2)}"""
     return stage1, stage2
 

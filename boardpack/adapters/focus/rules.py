@@ -1,52 +1,18 @@
-"""The normalisation rules as SQL: nulls written as text, timestamps, numbers, enum spellings, the model a
-ResourceId names, negative usage. The portable builders run on both engines (boardpack.engine: stage 1);
-the DuckDB macros run stage 2 and the row-by-row error search."""
+"""The normalisation rules as SQL, each written once: nulls written as text, timestamps, numbers, enum
+spellings, the model a ResourceId names, negative usage. Each builder takes column SQL and returns an
+expression in the subset both engines run alike (boardpack.engine): stage 1 runs them on DuckDB or Spark,
+stage 2 and the row-by-row error search on DuckDB; so a value is judged the same way in all three."""
 
 from __future__ import annotations
 
-from .spec import ENUMS, PREVIEW_PRICING
+from ...engine import _lit
+from .spec import ENUMS, PREVIEW_PRICING, SERVICE_CATEGORIES
 
 # The model id a resource names: Bedrock foundation models and inference profiles (ARNs), Vertex AI publisher
 # models (`.../publishers/google/models/gemini-2.5-pro`); Bedrock marketplace models name it nowhere else.
 RESOURCE_MODEL = r"(?:foundation-model|inference-profile|custom-model|provisioned-model|/models)/([^/\s]+)$"
 
-# The rules as DuckDB macros: stage 2 and the row-by-row error search run them on DuckDB.
-_MACROS = r"""
-CREATE OR REPLACE MACRO fx_nstr(v) AS CASE WHEN v IS NULL THEN NULL WHEN strlen(v) > 12 THEN v
-    WHEN trim(v) = '' OR upper(trim(v)) = 'NULL' THEN NULL ELSE v END;
-CREATE OR REPLACE MACRO fx_nlit(v) AS CASE WHEN v IS NULL OR strlen(v) > 12 THEN 0 WHEN upper(trim(v)) = 'NULL' THEN 1
-    WHEN trim(v) = '' THEN 2 ELSE 0 END;
-CREATE OR REPLACE MACRO fx_ts_kind(v) AS CASE
-    WHEN v IS NULL THEN NULL
-    WHEN substr(v, 5, 1) = '-' AND substr(v, 11, 1) = 'T' AND right(v, 1) = 'Z' THEN 0
-    WHEN regexp_full_match(trim(v), '\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?(Z|UTC|GMT))?') THEN 1
-    WHEN regexp_full_match(trim(v), '\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)? ?[+-]\d{2}(:?\d{2})?') THEN 2
-    WHEN regexp_full_match(trim(v), '\d{4}-\d{2}-\d{2}') THEN 3
-    WHEN regexp_full_match(trim(v), '(0?[1-9]|1[0-2])/\d{1,2}/(\d{2}|\d{4})( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?')
-        THEN 4
-    ELSE 9 END;
-CREATE OR REPLACE MACRO fx_ts_parse(v, k) AS CASE
-    WHEN k IN (0, 1, 3) THEN coalesce(TRY_CAST(trim(v) AS TIMESTAMP), timezone('UTC', TRY_CAST(trim(v) AS TIMESTAMPTZ)))
-    WHEN k = 2 THEN timezone('UTC', TRY_CAST(trim(v) AS TIMESTAMPTZ))
-    WHEN k = 4 THEN try_strptime(trim(v), ['%m/%d/%y', '%m/%d/%Y', '%m/%d/%y %H:%M', '%m/%d/%Y %H:%M',
-        '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p',
-        '%m/%d/%Y %I:%M:%S%p'])
-    END;
-CREATE OR REPLACE MACRO fx_num_kind(v) AS CASE
-    WHEN v IS NULL THEN NULL
-    WHEN TRY_CAST(v AS DOUBLE) IS NOT NULL THEN CASE WHEN isfinite(TRY_CAST(v AS DOUBLE)) THEN 0 ELSE 9 END
-    WHEN regexp_full_match(trim(v),
-        '-?(?:[$€£¥]\s*-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\d{1,3}(?:,\d{3})+\.\d+)') THEN 1
-    ELSE 9 END;
-CREATE OR REPLACE MACRO fx_num_parse(v, k) AS CASE
-    WHEN k = 0 THEN TRY_CAST(v AS DOUBLE)
-    WHEN k = 1 THEN TRY_CAST(regexp_replace(trim(v), '[$€£¥,\s]', '', 'g') AS DOUBLE)
-    END;
-CREATE OR REPLACE MACRO fx_key(v) AS lower(regexp_replace(trim(v), '[\s_-]', '', 'g'));
-"""
-
-
-# The same rules as the macros, as SQL both engines run alike (boardpack.engine; stage 1 runs there).
+# Timestamp and number shapes (kinds 1-4 of `ts_kind`, kind 1 of `num_kind`).
 _TS_PLAIN = r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?(Z|UTC|GMT))?"
 _TS_OFFSET = r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)? ?[+-]\d{2}(:?\d{2})?"
 _TS_US = r"(0?[1-9]|1[0-2])/\d{1,2}/(\d{2}|\d{4})( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?"
@@ -111,9 +77,17 @@ def _us(t: str) -> str:
 
 
 def ts_parse(iso: str, text: str, k: str) -> str:
-    """The timestamp of kind `k`: from the ISO text (kinds 0-3, see `_fast_queries`) or the trimmed text."""
+    """The timestamp of kind `k`: from the ISO text (kinds 0-3, made by `ISO_STEPS`) or the trimmed text."""
     cast = "CAST(TRY_CAST({} AS TIMESTAMPTZ) AS TIMESTAMP)"
     return f"CASE WHEN {k} IN (0, 1, 2, 3) THEN {cast.format(iso)} WHEN {k} = 4 THEN {cast.format(_us(text))} END"
+
+
+ISO_STEPS = (  # (column suffix, step): one step a layer, each reading the column the last one wrote
+    ("__t0", lambda t, k: f"trim({t})"),
+    ("__t1", lambda t, k: iso_text(t)),
+    ("__t2", lambda t, k: iso_hour(t)),
+    ("__iso", lambda t, k: f"CASE WHEN {k} = 2 THEN {iso_offset(t)} ELSE {t} END"),
+)
 
 
 def num_kind(v: str) -> str:
@@ -128,12 +102,9 @@ def num_parse(v: str, k: str) -> str:
             f"WHEN {k} = 1 THEN TRY_CAST(regexp_replace(trim({v}), '[$€£¥,\\s]', '', 'g') AS DOUBLE) END")
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def key(v: str) -> str:
+    """An enum spelling reduced to compare: lower case, no blanks, hyphens or underscores (`Usage-Based`)."""
+    return f"lower(regexp_replace(trim({v}), '[\\s_-]', '', 'g'))"
 
 
 def _enum_sql(column: str, value: str) -> tuple[str, str]:
@@ -144,12 +115,26 @@ def _enum_sql(column: str, value: str) -> tuple[str, str]:
     whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in mapping.items())
     allowed = ", ".join(_lit(v) for v in ENUMS[column].values())
     norm = f"CASE WHEN {value} IS NULL THEN NULL WHEN {value} IN ({allowed}) THEN {value} " \
-           f"ELSE CASE fx_key({value}) {whens} ELSE NULL END END"
+           f"ELSE CASE {key(value)} {whens} ELSE NULL END END"
     preview = " ".join(f"WHEN {_lit(k)} THEN 2" for k in PREVIEW_PRICING) if column == "PricingCategory" else ""
     code = f"CASE WHEN {value} IS NULL OR {value} IN ({allowed}) THEN 0 " \
-           f"ELSE CASE fx_key({value}) {preview} {' '.join(f'WHEN {_lit(k)} THEN 1' for k in ENUMS[column])} " \
+           f"ELSE CASE {key(value)} {preview} {' '.join(f'WHEN {_lit(k)} THEN 1' for k in ENUMS[column])} " \
            f"ELSE 9 END END"
     return norm, code
+
+
+def service_category_sql(v: str) -> tuple[str, str]:
+    """(FOCUS spelling, 1 when the case was fixed) SQL for ServiceCategory; an unknown category stays as it is."""
+    whens = " ".join(f"WHEN {_lit(c.lower())} THEN {_lit(c)}" for c in SERVICE_CATEGORIES)
+    norm = f"CASE WHEN {v} IS NULL THEN NULL ELSE coalesce(CASE lower(trim({v})) {whens} END, {v}) END"
+    fix = (f"CAST(({v} IS NOT NULL AND {v} NOT IN ({', '.join(_lit(c) for c in SERVICE_CATEGORIES)}) "
+           f"AND lower(trim({v})) IN ({', '.join(_lit(c.lower()) for c in SERVICE_CATEGORIES)})) AS INT)")
+    return norm, fix
+
+
+def currency_sql(v: str) -> tuple[str, str]:
+    """(BillingCurrency upper-cased, 1 when that changed it) SQL."""
+    return f"upper(trim({v}))", f"CAST(({v} IS NOT NULL AND {v} <> upper(trim({v}))) AS INT)"
 
 
 def _resource_model_sql(v: str) -> str:

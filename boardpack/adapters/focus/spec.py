@@ -40,6 +40,8 @@ METER_ALIAS = "x_skumetername"
 USED = TIME_COLUMNS + NUMBER_COLUMNS + STRING_COLUMNS
 MANDATORY = ("ChargePeriodStart", "ChargePeriodEnd", "ProviderName", "ServiceName", "BillingCurrency",
              "ChargeCategory")  # plus EffectiveCost or BilledCost
+# The text columns a kept row must have a value in, in the order a row's errors are named.
+MANDATORY_VALUES = ("ProviderName", "ServiceName", "ChargeCategory", "BillingCurrency")
 
 SERVICE_CATEGORIES = ("AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases",
                       "Developer Tools", "Multicloud", "Identity", "Integration", "Internet of Things",
