@@ -83,6 +83,8 @@ __all__ = ["read", "register", "parse_model", "parse_token_type", "SOURCE", "PAT
 
 
 def read(folder: Path, settings: Settings) -> SourceData:
+    """Every FOCUS file under `folder`: headers read and checked, stage 1 on the engine, stage 2 on DuckDB, the
+    first broken rule raised with its line, then the aggregate as canonical rows."""
     folder = Path(folder)
     out = table_files(folder, SOURCE, PATTERNS, "FOCUS file")
     if not out.files:
