@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import contracts, sniff
-from .engine import DuckDBEngine, Engine, typed, typed_select, unparsed_select
+from .engine import DuckDBEngine, Engine, _q, typed, typed_select, unparsed_select
 from .exceptions import InputError
 from .ingest import coerce
 from .schema import SPEND_COLUMNS
@@ -153,10 +153,6 @@ def _repeats(engine: Engine, path: Path, columns: list[str], label: str):
             "EffectiveCost": list(money["cost"]), "x_Exclusion": ["duplicate"] * len(money),
             "Rows": [int(r) for r in money["n"]], "x_ExcludedBy": [REPEATED_BY.format(name=path.name)] * len(money)})
     return n, excluded, check
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def rollup_frame(rolled: pd.DataFrame) -> pd.DataFrame:

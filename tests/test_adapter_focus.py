@@ -318,3 +318,36 @@ def test_negative_usage_is_a_warning_naming_the_files_own_lines(tmp_path):
     assert check.rows == [3] and check.samples == [-3.0] and check.row_label == "line"
     assert check.source == "export.csv" and check.column == "EffectiveCost"
     assert result.excluded["EffectiveCost"].sum() == -7.0                # the EC2 correction is not AI
+
+
+def _focus_csv(folder: Path, rows: list[dict]) -> None:
+    header = ["BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ProviderName",
+              "ServiceName", "ServiceCategory", "BillingCurrency", "EffectiveCost"]
+    base = {"ChargeCategory": "Usage", "ProviderName": "OpenAI", "ServiceName": "OpenAI API",
+            "ServiceCategory": "AI and Machine Learning", "BillingCurrency": "USD"}
+    with open(folder / "export.csv", "w", newline="") as f:
+        csv.writer(f).writerows([header] + [[{**base, **row}.get(c, "") for c in header] for row in rows])
+
+
+def test_a_timestamp_reads_the_same_in_every_column_and_in_the_error_search(tmp_path):
+    # One rule for every time column: a US date with a two-digit year and seconds is 2025, not year 25, in
+    # BillingPeriodStart as in ChargePeriodStart; `...00:00UTC` (no blank) is a timestamp in UTC everywhere.
+    _focus_csv(tmp_path, [{"BillingPeriodStart": "5/1/25 10:00:00", "ChargePeriodStart": "2025-05-01 00:00:00UTC",
+                           "ChargePeriodEnd": "5/2/25 00:00:00", "EffectiveCost": "4.5"}])
+    result = focus.read(tmp_path, Settings())
+    row = _one(result.spend, ServiceName="OpenAI API")
+    assert row["BillingPeriodStart"] == pd.Timestamp("2025-05-01 10:00")
+    assert row["ChargePeriodStart"] == pd.Timestamp("2025-05-01") and row["EffectiveCost"] == 4.5
+    # BillingPeriodStart and ChargePeriodEnd: US dates; ChargePeriodStart: without T/Z
+    assert result.fixes[focus.FIX_TS[4]] == 2 and result.fixes[focus.FIX_TS[1]] == 1
+
+
+def test_the_error_names_the_bad_line_not_a_line_stage_one_read(tmp_path):
+    # line 2 parses (stage 1 reads `UTC` without a blank); the error search must agree and name line 3
+    _focus_csv(tmp_path, [{"BillingPeriodStart": "2025-05-01", "ChargePeriodStart": "2025-05-01 00:00:00UTC",
+                           "ChargePeriodEnd": "2025-05-02T00:00:00Z", "EffectiveCost": "1"},
+                          {"BillingPeriodStart": "2025-05-01", "ChargePeriodStart": "2025-05-01T00:00:00Z",
+                           "ChargePeriodEnd": "2025-05-02T00:00:00Z", "EffectiveCost": "two"}])
+    with pytest.raises(InputError) as err:
+        focus.read(tmp_path, Settings())
+    assert err.value.line == 3 and err.value.column == "EffectiveCost" and "'two' is not a number" in str(err.value)

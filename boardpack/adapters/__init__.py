@@ -302,3 +302,37 @@ def files_in(folder: Path, *patterns: str, delimiters: str | None = None) -> lis
     for path in found:
         sniff.check(path, delimiters)
     return sniff.distinct(found)[0]
+
+
+def table_files(folder: Path, source: str, patterns: tuple, what: str) -> SourceData:
+    """The start of a tabular export's read: its files (`files_in`) in a SourceData with empty spend and usage,
+    and a note naming the patterns when there is none."""
+    files = files_in(folder, *patterns)
+    out = SourceData(source, files=files, spend=empty_spend(), usage=empty_usage())
+    if not files:
+        out.notes.append(f"no {what} ({', '.join(patterns)}) under {folder}")
+    return out
+
+
+def by_value(series: pd.Series, fn) -> pd.Series:
+    """fn applied once per distinct value of the series (None for nulls), mapped back to every row: adapters
+    work on aggregates whose text columns repeat a few values many times."""
+    values = series.astype(object).where(series.notna(), None)
+    table = {v: fn(v) for v in dict.fromkeys(values)}
+    return pd.Series([table[v] for v in values], index=series.index, dtype=object)
+
+
+def table_kind(path: Path) -> str:
+    """How DuckDB reads an export file: "parquet" or "csv" (plain or gzipped)."""
+    return "parquet" if path.name.lower().endswith(".parquet") else "csv"
+
+
+def table_scan(paths: list[Path], kind: str) -> str:
+    """DuckDB's scan of export files of one kind, with their file name: CSV every column as text, so that dirty
+    values survive to be judged by the adapter's rules."""
+    from ..engine import _lit
+
+    listed = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+    if kind == "parquet":
+        return f"read_parquet({listed}, union_by_name=true, filename=true)"
+    return f"read_csv({listed}, all_varchar=true, header=true, union_by_name=true, filename=true)"

@@ -52,10 +52,11 @@ import numpy as np
 import pandas as pd
 
 from .. import prices
-from ..engine import query_text
+from ..engine import _q, query_text
 from ..exceptions import InputError
-from . import (Settings, SourceData, duckdb_connection, empty_spend, empty_usage, files_in, spend_frame,
-               usage_frame)
+from . import (Settings, SourceData, by_value, duckdb_connection, spend_frame, table_files, table_kind,
+               table_scan, usage_frame)
+from .refetch import relative
 
 SOURCE = "litellm"
 PATTERNS = ("*.csv", "*.csv.gz", "*.parquet")
@@ -100,39 +101,13 @@ FIX_METADATA = "metadata not JSON → ignored"
 FIX_PROVIDER = "custom_llm_provider empty → from model prefix"
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _scan(paths: list[Path], kind: str) -> str:
-    listed = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
-    if kind == "parquet":
-        return f"read_parquet({listed}, union_by_name=true, filename=true)"
-    return f"read_csv({listed}, all_varchar=true, header=true, union_by_name=true, filename=true)"
-
-
-def _kind(path: Path) -> str:
-    return "parquet" if path.name.lower().endswith(".parquet") else "csv"
-
-
 def _describe(con, path: Path) -> dict:
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {_scan([path], _kind(path))}").fetchall()
+        rows = con.execute(f"DESCRIBE SELECT * FROM {table_scan([path], table_kind(path))}").fetchall()
     except duckdb.Error as exc:
         raise InputError(path, f"cannot be read: {str(exc).splitlines()[0]}",
                          "export LiteLLM_SpendLogs again as CSV (header row) or Parquet.") from None
     return {name.strip().lstrip("\ufeff").lower(): (name, typ.upper()) for name, typ, *_ in rows if name != "filename"}
-
-
-def _relative(path: str, folder: Path) -> str:
-    try:
-        return Path(path).relative_to(folder).as_posix()
-    except ValueError:
-        return Path(path).name
 
 
 # --- SQL ---------------------------------------------------------------------------------------------------
@@ -190,7 +165,7 @@ def register_logs(engine, groups: list[tuple[list[Path], dict]]) -> None:
     for i, (paths, cols) in enumerate(groups):
         mapping = {c: cols[c][0] if c in cols else None for c in GATEWAY_COLUMNS}
         # metadata that is not JSON is read as absent and counted (fix "metadata not JSON → ignored")
-        engine.register_files(f"gateway_files_{i}", paths, _kind(paths[0]), mapping, GATEWAY_KINDS,
+        engine.register_files(f"gateway_files_{i}", paths, table_kind(paths[0]), mapping, GATEWAY_KINDS,
                               json_fields={"metadata": METADATA_FIELDS})
     engine.union_view("gateway_raw", [f"gateway_files_{i}" for i in range(len(groups))])
     engine.create_view("gateway_requests", query_text("gateway_requests"))
@@ -213,7 +188,7 @@ SELECT filename AS __file, date_trunc('day', {day}) AS day, {_text(cols, "custom
   coalesce({nums["completion_tokens"][0]}, 0) AS ct, coalesce({nums["cache_read_input_tokens"][0]}, 0) AS cr,
   coalesce({nums["cache_creation_input_tokens"][0]}, 0) AS cw, coalesce({nums["api_requests"][0]}, 0) AS req,
   ({bad}) IS NOT FALSE AS __bad
-FROM {_scan(paths, _kind(paths[0]))}""")
+FROM {table_scan(paths, table_kind(paths[0]))}""")
     union = "\nUNION ALL BY NAME\n".join(selects)
     return f"""
 WITH r AS ({union})
@@ -230,10 +205,9 @@ FROM r GROUP BY ALL
 
 def read(folder: Path, settings: Settings) -> SourceData:
     folder = Path(folder)
-    files = files_in(folder, *PATTERNS)
-    out = SourceData(SOURCE, files=files, spend=empty_spend(), usage=empty_usage())
+    out = table_files(folder, SOURCE, PATTERNS, "LiteLLM export")
+    files = out.files
     if not files:
-        out.notes.append(f"no LiteLLM export (*.csv, *.csv.gz, *.parquet) under {folder}")
         return out
     con = duckdb_connection()  # headers and daily rollups are small: always DuckDB
     try:
@@ -277,7 +251,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
 def _by_layout(found: list[tuple[Path, dict]]) -> list[tuple[list[Path], dict]]:
     groups: dict = {}
     for path, cols in found:
-        key = (_kind(path), tuple(sorted(cols.items())))
+        key = (table_kind(path), tuple(sorted(cols.items())))
         groups.setdefault(key, ([], cols))[0].append(path)
     return list(groups.values())
 
@@ -294,7 +268,7 @@ def _first_bad(con, agg: pd.DataFrame, groups) -> tuple[list[Path], dict, Path]:
 
 
 def _where(path: Path, n: int) -> tuple[int | None, str]:
-    return (n + 1, "") if _kind(path) == "csv" else (None, f" (row {n})")
+    return (n + 1, "") if table_kind(path) == "csv" else (None, f" (row {n})")
 
 
 def _read_logs(out: SourceData, groups, settings: Settings) -> pd.DataFrame:
@@ -330,7 +304,7 @@ def _diagnose_logs(agg, groups) -> None:
     path = paths[0]
     with DuckDBEngine() as duck:
         duck.con.execute("SET threads = 1")  # row_number() OVER () in file order
-        duck.register_files("gateway_files", paths, _kind(path),
+        duck.register_files("gateway_files", paths, table_kind(path),
                             {c: cols[c][0] if c in cols else None for c in GATEWAY_COLUMNS}, GATEWAY_KINDS,
                             json_fields={"metadata": METADATA_FIELDS})
         # The same typed query as the aggregation, with __file standing for the row number here.
@@ -364,7 +338,7 @@ def _diagnose_rollup(con, agg, groups, entity) -> None:
         "spend", "prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
         "api_requests") if n in cols]
     select = ", ".join(f"{raw} AS {_q(n + '__raw')}, {val} AS {_q(n)}" for n, raw, val in checks)
-    rows = con.execute(f"SELECT row_number() OVER () AS __row, {select} FROM {_scan(paths, _kind(path))}").df()
+    rows = con.execute(f"SELECT row_number() OVER () AS __row, {select} FROM {table_scan(paths, table_kind(path))}").df()
     for r in rows.to_dict("records"):
         for n, _, _ in checks:
             if pd.isna(r[n]):
@@ -378,13 +352,6 @@ def _diagnose_rollup(con, agg, groups, entity) -> None:
 
 
 # --- aggregate -> canonical rows -------------------------------------------------------------------------------
-
-def _by_value(series: pd.Series, fn) -> pd.Series:
-    """fn applied once per distinct value of the series (None for nulls), mapped back to every row."""
-    values = series.astype(object).where(series.notna(), None)
-    table = {v: fn(v) for v in dict.fromkeys(values)}
-    return pd.Series([table[v] for v in values], index=series.index, dtype=object)
-
 
 def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, entity: str | None) -> SourceData:
     failed = agg[agg["__failed"].astype(bool)]
@@ -403,25 +370,25 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, entity: str | None
     if g.empty:
         return out
     # Everything below works once per distinct value (or combination) and maps back: groups can be many.
-    prefix = _by_value(g["model"], lambda m: m.split("/", 1)[0] if isinstance(m, str) and "/" in m else None)
+    prefix = by_value(g["model"], lambda m: m.split("/", 1)[0] if isinstance(m, str) and "/" in m else None)
     inferred = g["provider"].isna() & prefix.notna()
     if inferred.any():
         out.fixes[FIX_PROVIDER] += int(g.loc[inferred, "requests"].sum())
     code = g["provider"].where(g["provider"].notna(), prefix)
     g["code"] = code
-    g["ProviderName"] = _by_value(code, lambda c: PROVIDERS.get((c or "").lower(), (c or "unknown", None))[0])
-    g["ServiceName"] = _by_value(code, lambda c: PROVIDERS.get((c or "").lower(),
-                                                               (None, f"{c or 'unknown'} via LiteLLM"))[1])
-    g["x_Model"] = _by_value(g["model"].fillna("") + "\x1f" + code.fillna(""),
-                             lambda v: _model(v.split("\x1f")[0] or None, v.split("\x1f")[1] or None))
-    g["x_SourceFile"] = _by_value(g["__file"], lambda f: _relative(f, folder))
+    g["ProviderName"] = by_value(code, lambda c: PROVIDERS.get((c or "").lower(), (c or "unknown", None))[0])
+    g["ServiceName"] = by_value(code, lambda c: PROVIDERS.get((c or "").lower(),
+                                                              (None, f"{c or 'unknown'} via LiteLLM"))[1])
+    g["x_Model"] = by_value(g["model"].fillna("") + "\x1f" + code.fillna(""),
+                            lambda v: _model(v.split("\x1f")[0] or None, v.split("\x1f")[1] or None))
+    g["x_SourceFile"] = by_value(g["__file"], lambda f: relative(Path(f), folder))
     if entity is None:
         combo = (g["tags"].fillna("") + "\x1f" + g["team"].fillna("") + "\x1f"
                  + g["team_alias"].fillna(g["team_alias_any"]).fillna("") + "\x1f" + g["project"].fillna(""))
-        attributed = _by_value(combo, lambda v: _attribution_logs(*[x or None for x in v.split("\x1f")]))
+        attributed = by_value(combo, lambda v: _attribution_logs(*[x or None for x in v.split("\x1f")]))
         g["SubAccountId"] = g["team"]
     else:
-        attributed = _by_value(g["entity"], lambda v: _attribution_rollup(v, entity))
+        attributed = by_value(g["entity"], lambda v: _attribution_rollup(v, entity))
         g["SubAccountId"] = g["entity"] if entity == "team_id" else None
     for i, column in enumerate(("x_UseCaseId", "x_BusinessUnit", "x_AttributionKey", "Tags")):
         g[column] = attributed.map(lambda a, i=i: a[i])
@@ -447,8 +414,8 @@ def _finish(out: SourceData, agg: pd.DataFrame, folder: Path, entity: str | None
         "ServiceCategory": "AI and Machine Learning", "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based",
         "PricingCategory": "Standard", "SkuId": g["model"], "BillingCurrency": "USD", "Tags": g["Tags"],
         "x_UseCaseId": g["x_UseCaseId"], "x_BusinessUnit": g["x_BusinessUnit"], "x_Model": g["x_Model"],
-        "x_SpendModality": _by_value(code, lambda c: "self_hosted" if (c or "").lower() in SELF_HOSTED
-                                     else "api_tokens"),
+        "x_SpendModality": by_value(code, lambda c: "self_hosted" if (c or "").lower() in SELF_HOSTED
+                                    else "api_tokens"),
         "x_Source": SOURCE, "x_SourceFile": g["x_SourceFile"], "x_AttributionKey": g["x_AttributionKey"],
         "x_ServiceTier": None, "__requests": g["requests"].astype(float),
     })
@@ -503,7 +470,7 @@ def _weights(g: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             return tuple(found.get(t) if found.get(t) is not None else found["input"] for t in TOKEN_ORDER), True
         return tuple(FALLBACK_WEIGHTS[t] for t in TOKEN_ORDER), False
 
-    found = _by_value(key, lookup)
+    found = by_value(key, lookup)
     return np.array([f[0] for f in found], dtype=float).reshape(len(g), len(TOKEN_ORDER)), \
         np.array([f[1] for f in found], dtype=bool)
 
