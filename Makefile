@@ -13,7 +13,7 @@ ENGINE ?=
 # ENGINE=spark also installs the [spark] extra (pyspark, pinned in requirements-spark.lock) and Java 17.
 SPARK_READY := $(if $(filter spark,$(ENGINE)),$(VENV)/.spark-installed)
 
-.PHONY: help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench wheel
+.PHONY: lint help venv spark libreoffice system-deps quarterly-report sample test lab lock clean email scheduled-report bench wheel
 
 help: ## List the targets with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ scheduled-report: venv $(SPARK_READY) ## For cron: render the pack; if the build
 # builds, on one worker (loadgroup would be finer, but pytest 9.2 silently ignores its groups: xdist issue 1386).
 test: venv $(VENV)/.spark-installed $(VENV)/.libreoffice-installed ## Run every test (unit, contracts, bad input, end to end, DuckDB-vs-Spark parity, exports)
 	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
+
+lint: venv ## Check the code: ruff (errors, imports, bugbear) everywhere; mypy strict on metrics, contracts and schema
+	$(BIN)/ruff check boardpack tests benchmarks
+	$(BIN)/mypy
 
 lab: venv ## Open JupyterLab on the notebooks with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -37,9 +37,9 @@ from typing import Callable
 from . import NO_PYSPARK, log, metrics_json, project, render
 from .config import load_config
 from .exceptions import InputError, StepFailed
-from .sniff import sha256
 from .publish import LATEST, OWNER, build_lock, checkpoint, clean_leftovers, new_staging, publish
 from .quarters import Quarter
+from .sniff import sha256
 from .steps import write_json
 
 logger = log.get(__name__)
@@ -169,7 +169,9 @@ def _steps(cfg, params: dict, reports: Path, locks: contextlib.ExitStack, report
         step.summary = ", ".join(f"{label}: {why.get(key, 'n/a')}" if m[key] is None
                                  else f"{label} {form.format(m[key])}" for label, key, form in shown)
     with _step("render", report) as step:
-        from . import restate  # what changed since the quarter's current pack and last quarter's (README, "Restatements")
+        from . import (
+            restate,  # what changed since the quarter's current pack and last quarter's (README, "Restatements")
+        )
 
         write_json(restate.for_build(reports, m["quarter"], staging), staging / "restatement.json")
         pack_nb = run_notebook("03-board-pack", staging, params | {"generated": generated})

@@ -160,7 +160,7 @@ def bridge_waterfall(bridge: dict, previous_quarter: str, quarter: str, currency
     start, end = bridge["previous_token_spend"], bridge["token_spend"]
     ax.bar(0, start, color=PALETTE[0], width=0.6)
     level = start
-    for i, (label, delta) in enumerate(steps, 1):
+    for i, (_label, delta) in enumerate(steps, 1):
         colour, hatch = (PALETTE[5], "//") if delta >= 0 else (PALETTE[2], "..")
         ax.bar(i, delta, bottom=level, color=colour, hatch=hatch, edgecolor="white", width=0.6)
         ax.text(i, level + max(delta, 0), fmt.money(delta, currency, signed=True), ha="center", va="bottom", fontsize=8)
@@ -283,7 +283,7 @@ def forecast_fan(history: list[dict], fc: dict, currency: str):
     join = history[-1]["spend"]
     ax.plot(xs_future, [join] + fc["base"], color=PALETTE[0], marker="o", lw=2, ls="--", label="trend forecast")
     styles = [(PALETTE[5], ":"), (PALETTE[2], "-."), (PALETTE[3], (0, (5, 2, 1, 2))), (PALETTE[1], "--")]
-    for (name, sc), (colour, ls) in zip(fc["scenarios"].items(), styles):
+    for (_name, sc), (colour, ls) in zip(fc["scenarios"].items(), styles):
         ax.plot(xs_future, [join] + sc["spend"], color=colour, ls=ls, lw=1.5, label=sc["label"])
     ax.set_xticks(range(len(past) + len(future)), [q.replace("-", "\n") for q in past + future], fontsize=7.5)
     ax.axvspan(len(past) - 0.5, len(past) + len(future) - 0.5, color="#f0f4f8", zorder=0)

@@ -58,9 +58,8 @@ def build(quarter: Optional[str] = QUARTER, data: Optional[Path] = DATA, config:
           reports: Optional[Path] = REPORTS, engine: Optional[str] = ENGINE) -> None:
     """Validate the data, compute the metrics and render the board pack (HTML and PDF)."""
     from .build import build as run_build
-    from .exceptions import BoardpackError
-
     from .engine import ENGINES
+    from .exceptions import BoardpackError
 
     if engine and engine not in ENGINES:
         typer.echo(f"--engine {engine}: unknown engine; use one of {', '.join(ENGINES)}.", err=True)
@@ -84,7 +83,7 @@ def build(quarter: Optional[str] = QUARTER, data: Optional[Path] = DATA, config:
     except BoardpackError as e:
         err.print("[bold red]✗ No pack was rendered.[/] Earlier packs are untouched.\n")
         typer.echo(str(e), err=True)  # plain: a report must not be re-wrapped or coloured
-        raise typer.Exit(getattr(e, "exit_code", 2))
+        raise typer.Exit(getattr(e, "exit_code", 2)) from e
     from .publish import current, version_of
 
     version = version_of(current(target.parent, target.name) or target)
@@ -121,7 +120,7 @@ def init(
         written = proj.create(folder, force=force, company=company)
     except BoardpackError as e:
         typer.echo(str(e), err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from e
     out.print(f"  [green]✓[/] init      {len(written)} files written to {folder}")
     out.print(f"Next: cd {folder}, edit config/boardpack.toml, then `make sample` and `make quarterly-report` "
               f"to see the sample pack; put your data in data/ and `make quarterly-report DATA=data/<folder>`.")
@@ -170,7 +169,7 @@ def send(
     except BoardpackError as e:
         err.print("[bold red]✗ Not sent.[/]")
         typer.echo(str(e), err=True)
-        raise typer.Exit(getattr(e, "exit_code", 2))
+        raise typer.Exit(getattr(e, "exit_code", 2)) from e
     count = {k: sum(o.result == k for o in outcomes) for k in ("sent", "written", "skipped", "failed", "uncertain")}
     if dry_run:
         out.print(f"Dry run: {count['written']} message(s) in {pack.home / mail.OUTBOX}; nothing was sent.")
@@ -298,7 +297,7 @@ def _version_folder(reports: Path, quarter: str, name: str) -> Path:
         quarter = str(Quarter.parse(quarter))
     except BoardpackError as e:
         typer.echo(str(e), err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from e
     folder = quarter_dir(reports, quarter)
     target = folder / name
     if (name == LATEST or version_of(target)) and (target / "metrics.json").is_file():
@@ -335,7 +334,7 @@ def verify_pack(
         folder = verifying.pack_folder(pack)
     except BoardpackError as e:
         typer.echo(str(e), err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from e
     label = " ".join(x for x in (folder.parent.name, verifying.version_of(folder)) if x)
     out.print(f"[bold]boardpack[/] verifying {escape(str(folder))} ({escape(label)})")
 

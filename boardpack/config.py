@@ -9,7 +9,15 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from . import project
@@ -284,9 +292,9 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found. Copy config/boardpack.toml and edit it.")
+        raise ConfigError(f"{path}: configuration file not found. Copy config/boardpack.toml and edit it.") from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML ({e}).")
+        raise ConfigError(f"{path}: not valid TOML ({e}).") from None
     schema = _validated(raw, path)
     company, sources = schema.company, schema.sources
     return Config(

@@ -143,7 +143,7 @@ def load_contracts(folder: Path | None = None) -> dict[str, Contract]:
         try:
             suite = gx.ExpectationSuite(**raw)
         except Exception as e:
-            raise ConfigError(f"{path}: not a valid expectation suite ({e}).")
+            raise ConfigError(f"{path}: not a valid expectation suite ({e}).") from None
         # GX drops an expectation of unknown type with only a log line: count them back.
         if len(suite.expectations) != len(raw["expectations"]):
             known = {e.expectation_type for e in suite.expectations}

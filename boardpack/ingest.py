@@ -90,19 +90,19 @@ def read_raw(path: Path) -> pd.DataFrame:
         try:
             df = pd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types for a damaged file
-            raise InputError(path, f"not a readable Parquet file ({e})", "write the file again with a Parquet writer.")
+            raise InputError(path, f"not a readable Parquet file ({e})", "write the file again with a Parquet writer.") from None
         df.index = pd.RangeIndex(1, len(df) + 1)
         return df
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
     except pd.errors.EmptyDataError:
-        raise InputError(path, "the file has no header row", "the first line must name the columns.")
+        raise InputError(path, "the file has no header row", "the first line must name the columns.") from None
     except pd.errors.ParserError as e:
         line = _line_of(str(e))
-        raise InputError(path, f"malformed CSV ({str(e).strip()})", sniff.MALFORMED_HINT, line=line)
+        raise InputError(path, f"malformed CSV ({str(e).strip()})", sniff.MALFORMED_HINT, line=line) from None
     except UnicodeDecodeError as e:
         # e.start counts from the parser's buffer, not from the file: find the byte again, with its line
-        raise sniff.bad_utf8(path) or InputError(path, f"not UTF-8 text ({e.reason})", "save the file as UTF-8 CSV.")
+        raise sniff.bad_utf8(path) or InputError(path, f"not UTF-8 text ({e.reason})", "save the file as UTF-8 CSV.") from None
     except EOFError:  # the sniff decompressed the first KB; the cut is further on
         raise InputError(path, sniff.TRUNCATED_GZIP, sniff.GZIP_HINT) from None
     except (zlib.error, gzip.BadGzipFile) as e:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import fmt, metrics_json, project, publish, views
-from .exceptions import LockedError, MailError, MetricsFileError, NotAllSent
+from .exceptions import LockedError, MailError, MetricsFileError
 
 # The names publish.py moves an old-layout log under, and locks while it does: the same file excludes both.
 SEND_LOG, SEND_LOCK = publish.SEND_LOG, publish.SEND_LOCK

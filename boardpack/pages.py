@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import jinja2
-from markupsafe import escape
 from IPython.display import HTML
+from markupsafe import escape
 
 from . import charts, fmt, metrics_json, project, restate
 from .config import Config

@@ -422,7 +422,7 @@ def distinct(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
             by_size[os.stat(p).st_size].append(p)
     copies = {}
     for size, same in by_size.items():
-        for alike in _groups(same, lambda p: _ends(p, size)).values():
+        for alike in _groups(same, lambda p, size=size: _ends(p, size)).values():
             for group in _groups(alike, sha256).values():
                 kept, *others = sorted(group, key=lambda p: (len(str(p)), p))
                 copies.update({other: kept for other in others})

@@ -14,7 +14,8 @@ from .conftest import run_cli, tree_hashes
 
 def corrupt_csv(path, line: int, column: str, value: str) -> None:
     """Set one field of a CSV (line 1 is the header) without touching any other byte."""
-    import csv, io
+    import csv
+    import io
     rows = list(csv.reader(io.StringIO(path.read_text())))
     rows[line - 1][rows[0].index(column)] = value
     out = io.StringIO()
@@ -23,7 +24,8 @@ def corrupt_csv(path, line: int, column: str, value: str) -> None:
 
 
 def drop_column(path, column: str) -> None:
-    import csv, io
+    import csv
+    import io
     rows = list(csv.reader(io.StringIO(path.read_text())))
     i = rows[0].index(column)
     out = io.StringIO()
@@ -32,7 +34,8 @@ def drop_column(path, column: str) -> None:
 
 
 def first_line_where(path, column: str, value: str) -> int:
-    import csv, io
+    import csv
+    import io
     rows = list(csv.reader(io.StringIO(path.read_text())))
     i = rows[0].index(column)
     return next(n for n, r in enumerate(rows[1:], start=2) if r[i] == value)

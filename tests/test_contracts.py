@@ -10,8 +10,6 @@ from pypdf import PdfReader
 
 from boardpack import contracts
 from boardpack.exceptions import ConfigError
-from boardpack.ingest import load_tables
-from boardpack.quarters import Quarter
 from boardpack.schema import TABLES
 
 from .conftest import run_cli

@@ -103,7 +103,7 @@ def test_cover_carries_the_configured_logo(tmp_path):
 def test_fonts_are_embedded(pack):
     fonts = {}
     for page in pack["reader"].pages:
-        for name, ref in (page["/Resources"].get("/Font") or {}).items():
+        for _name, ref in (page["/Resources"].get("/Font") or {}).items():
             font = ref.get_object()
             descendants = font.get("/DescendantFonts")
             descriptor = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")

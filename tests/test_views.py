@@ -17,6 +17,7 @@ from boardpack import fmt, views
 from boardpack.metrics import MEASURED_OR_ESTIMATED
 
 from .test_end_to_end import pdf_text
+
 # env, server, smtp_server: fixtures of the mail tests, a real SMTP server (STARTTLS, a login) on 127.0.0.1
 from .test_mail import QUARTER, attachments, boardpack, env, server, smtp_server  # noqa: F401
 
@@ -327,6 +328,7 @@ def test_an_unknown_view_or_business_unit_sends_nothing_and_names_the_person_and
 
 def test_the_example_distribution_list_sends_views_the_sample_pack_has(pack):
     from boardpack import mail
+
     from .conftest import ROOT
 
     people = mail.load_recipients(ROOT / "config" / "recipients.toml")

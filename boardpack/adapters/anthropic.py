@@ -26,8 +26,17 @@ import pandas as pd
 
 from .. import prices
 from ..exceptions import InputError
-from . import (Settings, SourceData, files_in, note_estimates, page_buckets, quantities, refetch, spend_frame,
-               usage_frame)
+from . import (
+    Settings,
+    SourceData,
+    files_in,
+    note_estimates,
+    page_buckets,
+    quantities,
+    refetch,
+    spend_frame,
+    usage_frame,
+)
 
 SOURCE = "anthropic"
 PROVIDER = "Anthropic"

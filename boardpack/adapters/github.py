@@ -50,8 +50,17 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..schema import ACTIVE_DAYS, SEAT_USERS_COLUMNS, SEATS_COLUMNS
-from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, github_metrics, seat_spend_rows, \
-    spend_frame
+from . import (
+    Settings,
+    SourceData,
+    _typed,
+    business_units,
+    empty_usage,
+    files_in,
+    github_metrics,
+    seat_spend_rows,
+    spend_frame,
+)
 
 SOURCE = "github_copilot"
 PROVIDER = "GitHub"

@@ -54,8 +54,17 @@ import pandas as pd
 from .. import prices
 from ..engine import _q, query_text
 from ..exceptions import InputError
-from . import (Settings, SourceData, by_value, duckdb_connection, spend_frame, table_files, table_kind,
-               table_scan, usage_frame)
+from . import (
+    Settings,
+    SourceData,
+    by_value,
+    duckdb_connection,
+    spend_frame,
+    table_files,
+    table_kind,
+    table_scan,
+    usage_frame,
+)
 from .refetch import relative
 
 SOURCE = "litellm"

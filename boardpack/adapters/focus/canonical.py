@@ -26,11 +26,39 @@ import pandas as pd
 
 from .. import Settings, SourceData, by_value, empty_usage, spend_frame, usage_frame
 from ..refetch import relative
-from .parsing import (COUNT_UNIT_RE, GPU_RE, SEAT_UNIT_RE, TOKEN_METER_RE, TOKEN_UNIT_RE, _attribution,
-                      _block_size, _parse_tags, _unit_scale, parse_model, parse_token_type)
-from .spec import (ENUMS, FIX_BILLED, FIX_BLOCKS, FIX_CASE, FIX_COUNT_UNIT, FIX_CURRENCY, FIX_DROPPED,
-                   FIX_EFFECTIVE, FIX_EMPTY, FIX_FROM_PRICING, FIX_NULL, FIX_NUMBER, FIX_PREVIEW,
-                   FIX_SEAT_PRODUCT, FIX_TAGS, FIX_TS, FIX_UNIT, SOURCE)
+from .parsing import (
+    COUNT_UNIT_RE,
+    GPU_RE,
+    SEAT_UNIT_RE,
+    TOKEN_METER_RE,
+    TOKEN_UNIT_RE,
+    _attribution,
+    _block_size,
+    _parse_tags,
+    _unit_scale,
+    parse_model,
+    parse_token_type,
+)
+from .spec import (
+    ENUMS,
+    FIX_BILLED,
+    FIX_BLOCKS,
+    FIX_CASE,
+    FIX_COUNT_UNIT,
+    FIX_CURRENCY,
+    FIX_DROPPED,
+    FIX_EFFECTIVE,
+    FIX_EMPTY,
+    FIX_FROM_PRICING,
+    FIX_NULL,
+    FIX_NUMBER,
+    FIX_PREVIEW,
+    FIX_SEAT_PRODUCT,
+    FIX_TAGS,
+    FIX_TS,
+    FIX_UNIT,
+    SOURCE,
+)
 
 SCALES = (1.0, 1e3, 1e6)
 SCALE_TOLERANCE = 4.0  # the unit price must be within 4x of the list price at the chosen scale

@@ -12,8 +12,19 @@ import duckdb
 from ...engine import _q
 from ...exceptions import InputError
 from .. import SourceData, table_kind, table_scan
-from .spec import (ALIASES_13, EXTENSION_COLUMNS, FIX_ALIAS, FIX_COLUMN_CASE, FIX_METER, FOCUS_COLUMNS, MANDATORY,
-                   METER_ALIAS, NUMBER_COLUMNS, TIME_COLUMNS, USED)
+from .spec import (
+    ALIASES_13,
+    EXTENSION_COLUMNS,
+    FIX_ALIAS,
+    FIX_COLUMN_CASE,
+    FIX_METER,
+    FOCUS_COLUMNS,
+    MANDATORY,
+    METER_ALIAS,
+    NUMBER_COLUMNS,
+    TIME_COLUMNS,
+    USED,
+)
 
 
 @dataclass

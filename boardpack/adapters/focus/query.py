@@ -11,8 +11,20 @@ from ...engine import _lit, _q
 from ...exceptions import ConfigError
 from .. import Settings
 from .layout import _Layout, _raw_select, register
-from .rules import (ISO_STEPS, NEGATIVE, _enum_sql, _resource_model_sql, currency_sql, nlit, nstr, num_kind,
-                    num_parse, service_category_sql, ts_kind, ts_parse)
+from .rules import (
+    ISO_STEPS,
+    NEGATIVE,
+    _enum_sql,
+    _resource_model_sql,
+    currency_sql,
+    nlit,
+    nstr,
+    num_kind,
+    num_parse,
+    service_category_sql,
+    ts_kind,
+    ts_parse,
+)
 from .spec import ENUMS, FIX_TS, MANDATORY_VALUES, NUMBER_COLUMNS, STRING_COLUMNS, TIME_COLUMNS, USED
 
 
