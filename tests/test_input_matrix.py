@@ -36,6 +36,8 @@ QUARTER = "2026-Q3"
 PROVISIONAL = "PROVISIONAL"
 GCP_Q2 = "gcp_billing_export_focus_eur_2026-Q2-000000000000.csv"
 M365_APRIL = "Microsoft365CopilotUsageUserDetail_v1_D30_2026-04-30.csv"
+# the sample's spend rows (lines 2 to SPEND_ROWS + 1 of spend.csv): the cases that repeat them count from its end
+SPEND_ROWS = sum(1 for _ in (SAMPLE / "spend.csv").open(encoding="utf-8")) - 1
 HTML = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>\n"
 
 
@@ -246,9 +248,9 @@ CASES = {
         c(lambda d, mp: _extra_field(d / "spend.csv", 3)), ["spend.csv", "line 3", "malformed CSV",
                                                              "33 fields where the header has 32"], InputError),
     "spend.csv: the same export appended twice": (
-        c(lambda d, mp: repeat_rows(d / "spend.csv", list(range(2, 1336)))),
-        ["spend.csv", "exact duplicate rows", "1,334 of 2,668 rows", "line 1336: 'repeats line 2'",
-         "counted once"], PROVISIONAL),
+        c(lambda d, mp: repeat_rows(d / "spend.csv", list(range(2, SPEND_ROWS + 2)))),
+        ["spend.csv", "exact duplicate rows", f"{SPEND_ROWS:,} of {2 * SPEND_ROWS:,} rows",
+         f"line {SPEND_ROWS + 2}: 'repeats line 2'", "counted once"], PROVISIONAL),
 
     # raw folders: focus
     "focus: NUL bytes": (r("focus")(lambda d, mp: zeros(first(d / "focus"), 100_000)),
@@ -431,13 +433,13 @@ def test_repeated_spend_rows_count_once_and_the_ledger_shows_them(tmp_path):
     steps.validate(QUARTER, SAMPLE, None, tmp_path / "before")
     data = canonical(tmp_path)
     rows = pd.read_csv(data / "spend.csv", dtype=str, keep_default_na=False)
-    repeated = [40, 41, 900]  # lines; 1,336 to 1,338 repeat them
+    repeated = [40, 41, 900]  # lines; the three after the last line of the sample repeat them
     dollars = sum(float(rows.loc[n - 2, "EffectiveCost"]) for n in repeated)
     repeat_rows(data / "spend.csv", repeated)
     gate = steps.validate(QUARTER, data, None, tmp_path / "after")
     assert gate.status == PROVISIONAL
     [check] = [ch for ch in gate.warnings if ch.expectation == "expect_compound_columns_to_be_unique"]
-    assert check.unexpected_count == 3 and check.rows == [1336, 1337, 1338] and check.source.endswith("spend.csv")
+    assert check.unexpected_count == 3 and check.rows == [SPEND_ROWS + 2, SPEND_ROWS + 3, SPEND_ROWS + 4] and check.source.endswith("spend.csv")
     assert check.samples == ["repeats line 40", "repeats line 41", "repeats line 900"]
     assert f"{dollars:,.2f} USD" in check.rule
     # counted once: the pack's spend is the spend without the copies, to the cent

@@ -8,6 +8,8 @@ under test: a change that moves them is either a fix (update the pin, say why) o
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -213,3 +215,35 @@ def test_the_copilot_breadth_and_downgrade_of_the_sample_are_its_tables_counted_
     assert d["saving_per_year"] == pytest.approx(160 * (39.0 - 19.0) * 12)  # $38,400.00
     listed = pd.read_csv(sample_pack[0] / "exports" / "downgrade.csv")
     assert sorted(listed["SeatId"]) == sorted(moved["SeatId"]) and (listed["MoveTo"] == "GitHub Copilot Business").all()
+
+
+# --- every number of the sample's metrics.json (issue 15, item 5) ------------------------------------------------
+# The pins above are the numbers the board reads first; the golden file is all of them, so that no number of the
+# pack moves unseen. A change that moves one fails here with the keys that moved; once it is understood, write the
+# new file with BOARDPACK_UPDATE_GOLDEN=1 and commit it with the reason.
+GOLDEN = Path(__file__).resolve().parent / "golden" / "sample-2026-Q3-metrics.json"
+
+
+def _flat(obj, path=""):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _flat(value, f"{path}.{key}" if path else key)
+    elif isinstance(obj, list):
+        yield f"{path}[len]", len(obj)
+        for i, value in enumerate(obj):
+            yield from _flat(value, f"{path}[{i}]")
+    else:
+        yield path, obj
+
+
+def test_every_number_of_the_sample_is_the_golden_files(sample_pack, m):
+    if os.environ.get("BOARDPACK_UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text((sample_pack[0] / "metrics.json").read_text())
+    golden, now = dict(_flat(json.loads(GOLDEN.read_text()))), dict(_flat(m))
+    moved = sorted(k for k in golden.keys() | now.keys()
+                   if k not in golden or k not in now
+                   or (now[k] != pytest.approx(golden[k], rel=1e-9, abs=1e-9)
+                       if isinstance(golden[k], float) and isinstance(now[k], (int, float)) else now[k] != golden[k]))
+    assert not moved, (f"{len(moved)} value(s) of metrics.json moved from {GOLDEN.name}: {moved[:20]}; if that is "
+                       f"intended, run the test with BOARDPACK_UPDATE_GOLDEN=1 and commit the file with the reason")
+    assert len(golden) > 1000  # the whole file, not a few keys

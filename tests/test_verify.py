@@ -47,8 +47,8 @@ def test_a_fresh_pack_verifies_with_its_rebuild(sample_pack):
     assert result.ok, [str(f) for f in result.failures]
     checks = {c.name: c for c in result.checks}
     assert list(checks) == ["integrity", "inputs", "versions", "reproduce"]
-    # the five tables, the sample's seat_users and seat_apps, and the reclaim list
-    assert checks["reproduce"].summary == "metrics.json, ledger.json and 8 tables rebuilt byte for byte"
+    # the five tables, the sample's seat_users, seat_apps and seat_feature_usage, the reclaim and downgrade lists
+    assert checks["reproduce"].summary == "metrics.json, ledger.json and 10 tables rebuilt byte for byte"
     assert not checks["reproduce"].findings  # parquet bytes are deterministic: not one "same values" warning
     assert (result.pack / verify.SEAL).is_file()
     version = runner.invoke(app, ["verify", str(result.pack), "--no-rebuild"])
