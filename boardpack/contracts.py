@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +38,7 @@ class Contract:
     name: str
     path: Path
     version: str
-    raw: dict
+    raw: dict[str, Any]
     suite: object  # great_expectations.ExpectationSuite
 
 
@@ -54,8 +56,8 @@ class Check:
     hint: str
     unexpected_count: int | None = None
     element_count: int | None = None
-    rows: list = field(default_factory=list)
-    samples: list = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)
+    samples: list[Any] = field(default_factory=list)
     observed: object = None
     row_label: str = "line"
     error: str | None = None
@@ -65,7 +67,7 @@ class Check:
 class GateResult:
     quarter: str
     checks: list[Check]
-    coverage: dict
+    coverage: dict[str, Any]
 
     @property
     def critical(self) -> list[Check]:
@@ -79,7 +81,7 @@ class GateResult:
     def status(self) -> str:
         return "STOP" if self.critical else "PROVISIONAL" if self.warnings else "FINAL"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"quarter": self.quarter, "status": self.status, "coverage": self.coverage,
                 "summary": {"checks": len(self.checks), "passed": sum(c.success for c in self.checks),
                             "critical_failed": len(self.critical), "warnings_failed": len(self.warnings)},
@@ -117,14 +119,14 @@ def describe(c: Check) -> str:
     return "\n".join(lines)
 
 
-def shown(value) -> str:
+def shown(value: Any) -> str:
     """A sample value as the reports print it: an empty value as (empty), not nan."""
     if value is None or (isinstance(value, float) and value != value):
         return "(empty)"
     return repr(value)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Path:
     # CONTRACTS_DIR was a constant of the checkout; now the project's folder (boardpack/project.py), looked up when asked
     if name == "CONTRACTS_DIR":
         return project.contracts_dir()
@@ -142,8 +144,8 @@ def load_contracts(folder: Path | None = None) -> dict[str, Contract]:
         raw = json.loads(path.read_text(encoding="utf-8"))
         try:
             suite = gx.ExpectationSuite(**raw)
-        except Exception as e:
-            raise ConfigError(f"{path}: not a valid expectation suite ({e}).") from None
+        except Exception as err:
+            raise ConfigError(f"{path}: not a valid expectation suite ({err}).") from None
         # GX drops an expectation of unknown type with only a log line: count them back.
         if len(suite.expectations) != len(raw["expectations"]):
             known = {e.expectation_type for e in suite.expectations}
@@ -160,7 +162,7 @@ def load_contracts(folder: Path | None = None) -> dict[str, Contract]:
     return contracts
 
 
-def coverage(tables: Tables, quarter: Quarter) -> dict:
+def coverage(tables: Tables, quarter: Quarter) -> dict[str, Any]:
     """Coverage and freshness of one quarter, as the coverage contract checks them."""
     spend, outcomes, seats, use_cases = (tables[t] for t in ("spend", "outcomes", "seats", "use_cases"))
     sq = spend[quarter.contains(spend["ChargePeriodStart"])]
@@ -169,7 +171,7 @@ def coverage(tables: Tables, quarter: Quarter) -> dict:
     attributed = sq.loc[sq["x_UseCaseId"].notna(), "EffectiveCost"].sum()
     live = set(sq["x_UseCaseId"].dropna()) - set(use_cases.loc[use_cases["Stage"] == "retired", "UseCaseId"])
     with_outcomes = live & set(oq["UseCaseId"])
-    months = lambda s: int(s.dt.to_period("M").nunique())  # noqa: E731
+    months: Callable[[pd.Series], int] = lambda s: int(s.dt.to_period("M").nunique())  # noqa: E731
     return {
         "spend_months": months(sq["ChargePeriodStart"]),
         "attributed_spend_share": float(attributed / total) if total else 0.0,
@@ -248,7 +250,7 @@ def missing_tables(tables: Tables, quarter: Quarter, contracts: dict[str, Contra
     return found
 
 
-def _without(contract: Contract, drop) -> Contract:
+def _without(contract: Contract, drop: Callable[[dict[str, Any]], Any]) -> Contract:
     """The contract without the expectations `drop` picks; the same object when it picks none."""
     kept = [e for e in contract.raw["expectations"] if not drop(e)]
     if len(kept) == len(contract.raw["expectations"]):
@@ -268,14 +270,14 @@ def _as_assembled(contract: Contract, tables: Tables) -> Contract:
     return _without(contract, lambda e: e.get("meta", {}).get("checked_in_source"))
 
 
-def gate_params(tables: Tables, currency: str) -> dict:
+def gate_params(tables: Tables, currency: str) -> dict[str, Any]:
     """The values of the suites' $PARAMETERs: ids the other tables define, the reporting currency."""
     return {"use_case_ids": _ids(tables["use_cases"], "UseCaseId"), "model_ids": _ids(tables["models"], "Model"),
             "currencies": [currency]}
 
 
-def validate_view(engine, name: str, view: str, table: str, source: str, params: dict | None = None,
-                  expensive_check_rows: int = 5_000_000, unparsed: dict | None = None,
+def validate_view(engine: Any, name: str, view: str, table: str, source: str, params: dict[str, Any] | None = None,
+                  expensive_check_rows: int = 5_000_000, unparsed: dict[str, Any] | None = None,
                   contracts: dict[str, Contract] | None = None,
                   row_label: str = "row") -> tuple[list[Check], list[str], int]:
     """Run the suite `name` on a view of an engine (DuckDB or Spark), where the rows stay: (checks, notes,
@@ -316,9 +318,9 @@ def validate_view(engine, name: str, view: str, table: str, source: str, params:
     return checks, skipped, rows
 
 
-def _validate_batch(engine, view: str, contract: Contract, keep: list[dict], columns: set, params: dict | None,
-                    table: str, source: str, unparsed: dict | None, rows: int, lines: str | None,
-                    row_label: str) -> list[Check]:
+def _validate_batch(engine: Any, view: str, contract: Contract, keep: list[dict[str, Any]], columns: set[str],
+                    params: dict[str, Any] | None, table: str, source: str, unparsed: dict[str, Any] | None, rows: int,
+                    lines: str | None, row_label: str) -> list[Check]:
     """The expectations `keep` of `contract` run by GX on the view, in the engine; failures name the rows'
     `lines` column when there is one."""
     import great_expectations as gx
@@ -329,9 +331,9 @@ def _validate_batch(engine, view: str, contract: Contract, keep: list[dict], col
     # GX returns results grouped by column, not in suite order: each expectation carries its place in meta.
     numbered = [{**e, "meta": {**e.get("meta", {}), "order": i}} for i, e in enumerate(keep)]
 
-    def run(expectations, result_format):
+    def run(expectations: list[dict[str, Any]], result_format: str) -> dict[int, Any]:
         suite = gx.ExpectationSuite(**{**contract.raw, "expectations": expectations})
-        options = {"result_format": result_format}
+        options: dict[str, Any] = {"result_format": result_format}
         if lines and result_format != "BOOLEAN_ONLY":  # GX fetches at most partial_unexpected_count of them
             options |= {"unexpected_index_column_names": [lines], "partial_unexpected_count": SAMPLES,
                         "return_unexpected_index_query": False}
@@ -342,12 +344,12 @@ def _validate_batch(engine, view: str, contract: Contract, keep: list[dict], col
     failed = [numbered[i] for i, r in sorted(results.items()) if not r.success]
     if failed:
         results.update(run(failed, "SUMMARY"))
-    results = [results[i] for i in range(len(numbered))]
-    return _checks(SimpleNamespace(results=results), contract, columns, params or {}, table, source, row_label,
+    in_order = [results[i] for i in range(len(numbered))]
+    return _checks(SimpleNamespace(results=in_order), contract, columns, params or {}, table, source, row_label,
                    dict(unparsed or {}), rows, lines)
 
 
-def duplicates(engine, view: str, column: str) -> tuple[int, list]:
+def duplicates(engine: Any, view: str, column: str) -> tuple[int, list[Any]]:
     """(rows whose value of `column` repeats an earlier row's, the first SAMPLES repeated values in order) of a
     view: one count on the engine; the values only when there are repeats. Empty values are not compared."""
     col = '"' + column.replace('"', '""') + '"'
@@ -359,7 +361,7 @@ def duplicates(engine, view: str, column: str) -> tuple[int, list]:
     return extra, list(found["v"])
 
 
-def _ids(frame: pd.DataFrame, column: str) -> list:
+def _ids(frame: pd.DataFrame, column: str) -> list[str]:
     return sorted(frame[column].dropna().astype(str).unique()) if column in frame else []
 
 
@@ -371,7 +373,7 @@ def _quiet_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
-def _gx_context():
+def _gx_context() -> Any:
     _quiet_gx()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -381,8 +383,8 @@ def _gx_context():
     return ctx
 
 
-def _validate(ctx, contract: Contract, frame: pd.DataFrame, params: dict, table: str, source: str,
-              row_label: str, unparsed: dict) -> list[Check]:
+def _validate(ctx: Any, contract: Contract, frame: pd.DataFrame, params: dict[str, Any], table: str, source: str,
+              row_label: str, unparsed: dict[str, Any]) -> list[Check]:
     batch = (ctx.data_sources.add_pandas(f"src_{table}").add_dataframe_asset(table)
              .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
     result = batch.validate(contract.suite, result_format={"result_format": "COMPLETE"},
@@ -390,8 +392,8 @@ def _validate(ctx, contract: Contract, frame: pd.DataFrame, params: dict, table:
     return _checks(result, contract, set(frame.columns), params, table, source, row_label, unparsed, len(frame))
 
 
-def _checks(result, contract: Contract, columns: set, params: dict, table: str, source: str, row_label: str,
-            unparsed: dict, n_rows: int, lines: str | None = None) -> list[Check]:
+def _checks(result: Any, contract: Contract, columns: set[str], params: dict[str, Any], table: str, source: str,
+            row_label: str, unparsed: dict[str, Any], n_rows: int, lines: str | None = None) -> list[Check]:
     """A GX validation result in the words of the report. `unparsed` maps a column to the values that did
     not parse: {row: text}, or (count, [texts], [their lines]) on an engine. `lines`: the column of an
     engine's view that numbers its rows (GX gives it back per failing row)."""
@@ -434,7 +436,7 @@ def _checks(result, contract: Contract, columns: set, params: dict, table: str, 
     return checks
 
 
-def _rows(res: dict, lines: str | None) -> list[int]:
+def _rows(res: dict[str, Any], lines: str | None) -> list[int]:
     """The rows of the failing values GX gave: pandas' index, or the `lines` column of an engine's view,
     in the order of the values (a row of a pair check is its first column's value)."""
     if not lines:
@@ -442,7 +444,7 @@ def _rows(res: dict, lines: str | None) -> list[int]:
     return [int(r[lines]) for r in (res.get("partial_unexpected_index_list") or [])[:SAMPLES]]
 
 
-def rule_text(kind: str, kw: dict, params: dict) -> str:
+def rule_text(kind: str, kw: dict[str, Any], params: dict[str, Any]) -> str:
     """An expectation in plain words."""
     cond = f" where {condition_text(kw['row_condition'])}" if kw.get("row_condition") else ""
     value_set = kw.get("value_set")
@@ -473,13 +475,13 @@ def rule_text(kind: str, kw: dict, params: dict) -> str:
     return texts.get(kind, kind.replace("expect_", "").replace("_", " "))
 
 
-def condition_text(condition) -> str:
+def condition_text(condition: Any) -> str:
     """A GX row condition as the user reads it: ChargeCategory == "Usage"."""
     if isinstance(condition, dict) and condition.get("type") == "comparison":
         return f'{condition["column"]["name"]} {condition["operator"]} {json.dumps(condition["parameter"])}'
     return str(condition)
 
 
-def _jsonable(obj):
+def _jsonable(obj: Any) -> Any:
     """Make GX observed values (numpy, timestamps) safe for json.dump."""
     return json.loads(json.dumps(obj, default=str))

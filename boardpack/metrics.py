@@ -12,6 +12,7 @@ print), and such a metric has no status (`rag` None): it is neither on track nor
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import pandas as pd
 
@@ -47,7 +48,7 @@ def token_rows(spend: pd.DataFrame) -> pd.DataFrame:
 
 # --- 1. Value multiple -------------------------------------------------------------------------------
 
-def value_metrics(spend: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
+def value_metrics(spend: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, Any]:
     """Spend, value and its range, the multiple, and the unattributed share of one quarter."""
     total = float(spend["EffectiveCost"].sum())
     graded = outcomes["Evidence"]
@@ -67,7 +68,7 @@ def value_metrics(spend: pd.DataFrame, outcomes: pd.DataFrame) -> dict:
     }
 
 
-def quadrant(stage: str, spend: float, evidenced_value: float, multiple: float | None, target: float) -> str:
+def quadrant(stage: object, spend: float, evidenced_value: float, multiple: float | None, target: float) -> str:
     """scale, fix, prove or retire, as docs/metrics.md defines them; retire wins over the others."""
     if stage == "retired" and spend > 0:
         return "retire"
@@ -95,7 +96,7 @@ def use_case_table(spend: pd.DataFrame, outcomes: pd.DataFrame, use_cases: pd.Da
         v = float(mix["measured"] + mix["estimated"])
         # no outcome row for the use case this quarter: no basis for a multiple, as for the headline one
         multiple = _ratio(v, s) if uc in value_by.index else None
-        stage = table.at[uc, "Stage"]
+        stage = table.at[uc, "Stage"]  # NaN for a use case missing from the register
         rows.append({
             # a use case tagged on spend but missing from the register is shown by its id
             "use_case": uc, "name": table.at[uc, "Name"] if isinstance(table.at[uc, "Name"], str) else uc,
@@ -147,7 +148,7 @@ def tiered_tokens(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataF
     return out
 
 
-def retiering_cost(rows: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> pd.Series:
+def retiering_cost(rows: pd.DataFrame, models: pd.DataFrame, reference_models: dict[str, str]) -> pd.Series:
     """Each row's token volume priced at list price on the reference model of its required tier.
 
     Output tokens take the output price; every other token type (input, cached input, cache writes)
@@ -160,7 +161,8 @@ def retiering_cost(rows: pd.DataFrame, models: pd.DataFrame, reference_models: d
     return rows["ConsumedQuantity"] / 1e6 * pd.Series(unit, index=rows.index, dtype=float)
 
 
-def workload_fit(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> dict:
+def workload_fit(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame,
+                 reference_models: dict[str, str]) -> dict[str, Any]:
     rows = tiered_tokens(spend, use_cases, models)
     over = rows[rows["overprovisioned"]]
     token_spend = float(rows["EffectiveCost"].sum())
@@ -174,7 +176,8 @@ def workload_fit(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFr
             "retiering_savings": savings, "assessed_token_spend": assessed}
 
 
-def retiering_table(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame, reference_models: dict) -> pd.DataFrame:
+def retiering_table(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame,
+                    reference_models: dict[str, str]) -> pd.DataFrame:
     """Over-provisioned spend by use case and model, with the saving of moving to the reference model."""
     rows = tiered_tokens(spend, use_cases, models)
     over = rows[rows["overprovisioned"]].copy()
@@ -220,7 +223,8 @@ def seat_utilisation(seats: pd.DataFrame, spend: pd.DataFrame, by_unit: bool = F
                + ["product", "licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"]]
 
 
-def value_per_seat(spend: pd.DataFrame, outcomes: pd.DataFrame, seats: pd.DataFrame, target: float) -> list[dict]:
+def value_per_seat(spend: pd.DataFrame, outcomes: pd.DataFrame, seats: pd.DataFrame,
+                   target: float) -> list[dict[str, Any]]:
     """Per seat product, one quarter: the evidenced value the ledger attributes to it, per active and per
     licensed seat, against what a seat costs, and the break-even utilisation (docs/metrics.md, "Value per seat").
 
@@ -238,7 +242,7 @@ def value_per_seat(spend: pd.DataFrame, outcomes: pd.DataFrame, seats: pd.DataFr
         value = {grade: 0.0 for grade in EVIDENCE}
         for case, amount in mine.items():
             for grade in EVIDENCE:
-                value[grade] += float(graded.get((case, grade), 0.0)) * amount / by_case[case]
+                value[grade] += float(graded.get((case, grade), 0.0)) * amount / by_case[str(case)]  # ids are str
         held = seats[seats["Product"] == product]
         licensed, active = held["LicensedSeats"].sum() / months, held["ActiveUsers"].sum() / months
         evidenced = value["measured"] + value["estimated"]
@@ -314,7 +318,7 @@ def monthly_reports(seat_users: pd.DataFrame) -> pd.DataFrame:
     return kept.assign(Active=kept["LastActivityDate"] > kept["ReportDate"] - pd.Timedelta(days=ACTIVE_DAYS))
 
 
-def adoption(seat_users: pd.DataFrame, quarter: Quarter, engaged_months: int) -> dict | None:
+def adoption(seat_users: pd.DataFrame, quarter: Quarter, engaged_months: int) -> dict[str, Any] | None:
     """The adoption funnel of each seat product in the quarter (docs/metrics.md, "Adoption"): seats licensed in
     its last report, active (used in the quarter), engaged (active in `engaged_months` or more of the quarter's
     monthly reports), retention (of those active in the quarter's first monthly report, the share active in its
@@ -343,7 +347,9 @@ def adoption(seat_users: pd.DataFrame, quarter: Quarter, engaged_months: int) ->
             "retention": None if changed else len(kept) / len(first) if first and len(months) > 1 else None,
             "no_basis": dict.fromkeys(("engaged", "retention"), CONCEALMENT_CHANGED) if changed else {},
             "months_in_quarter": len(months),
-            "trend": [{"month": m.date().isoformat(), "licensed": int(r["licensed"]), "active": int(r["active"])}
+            # the trend's index is Month, a Timestamp; pandas-stubs types an iterrows index as Hashable
+            "trend": [{"month": cast(pd.Timestamp, m).date().isoformat(),
+                       "licensed": int(r["licensed"]), "active": int(r["active"])}
                       for m, r in trend.iterrows()]})
     return {"engaged_months": engaged_months, "active_days": ACTIVE_DAYS, "products": products}
 
@@ -359,7 +365,7 @@ def concealment_changed(reports: pd.DataFrame) -> bool:
     return concealed.nunique() > 1
 
 
-def breadth(seat_users: pd.DataFrame, seat_apps: pd.DataFrame | None, quarter: Quarter) -> dict | None:
+def breadth(seat_users: pd.DataFrame, seat_apps: pd.DataFrame | None, quarter: Quarter) -> dict[str, Any] | None:
     """Breadth of use (docs/metrics.md, "Breadth of use"): per seat product with per-app activity, in its last
     report of the quarter, the seats active (used in the ACTIVE_DAYS up to the report) and, per app
     (schema.M365_APPS), the seats whose holder used it in those days, as a share of the active and of the licensed
@@ -392,14 +398,14 @@ def breadth(seat_users: pd.DataFrame, seat_apps: pd.DataFrame | None, quarter: Q
     return {"active_days": ACTIVE_DAYS, "products": products} if products else None
 
 
-def reclaim_list(tables: dict, quarter: Quarter, days: list[int]) -> pd.DataFrame:
+def reclaim_list(tables: dict[str, pd.DataFrame], quarter: Quarter, days: list[int]) -> pd.DataFrame:
     """`reclaimable_seats` of the quarter, priced at what the quarter's seats cost (`seat_prices`)."""
     seats, spend = in_quarter(tables["seats"], "Month", quarter), in_quarter(tables["spend"], "ChargePeriodStart", quarter)
     return reclaimable_seats(tables["seat_users"], quarter, seat_prices(seats, spend), days)
 
 
 def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Quarter, prices: dict[str, float],
-                    days: list[int]) -> dict | None:
+                    days: list[int]) -> dict[str, Any] | None:
     """Per product and in total, the seats reclaimable at each threshold and what they cost a year; None when
     the quarter has no seat report with its users (the pack then names the file that would fill it)."""
     latest = _last_reports(seat_users, quarter)[1]
@@ -408,7 +414,7 @@ def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Qu
     products = []
     for product, rows in latest.groupby("Product", sort=True):
         mine = reclaim[reclaim["Product"] == product]
-        price = prices.get(product)
+        price = prices.get(str(product))  # Product is a str column
         products.append({
             "product": product, "report_date": rows["ReportDate"].max().date().isoformat(), "seats": len(rows),
             "anonymised": bool(rows["Anonymised"].any()), "price_per_month": price,
@@ -426,13 +432,13 @@ def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Qu
 
 
 def _reclaim_by_unit(latest: pd.DataFrame, reclaim: pd.DataFrame, prices: dict[str, float],
-                     days: list[int]) -> list[dict]:
+                     days: list[int]) -> list[dict[str, Any]]:
     """The same counts per business unit and product, for the business-unit views; seats whose report names no
     business unit belong to none of them (they stay in the product's totals)."""
     out = []
     for (unit, product), rows in latest.dropna(subset=["BusinessUnit"]).groupby(["BusinessUnit", "Product"], sort=True):
         mine = reclaim[(reclaim["Product"] == product) & (reclaim["BusinessUnit"] == unit)]
-        price = prices.get(product)
+        price = prices.get(str(product))  # Product is a str column
         out.append({"business_unit": unit, "product": product, "seats": len(rows),
                     "never_used": int(mine["NeverUsed"].sum()),
                     "by_days": {str(t): {"seats": int((mine["DaysIdle"] >= t).sum()),
@@ -449,7 +455,7 @@ def provider_shares(spend: pd.DataFrame) -> pd.Series:
     return by / total if total else by
 
 
-def flexibility(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame) -> dict:
+def flexibility(spend: pd.DataFrame, use_cases: pd.DataFrame, models: pd.DataFrame) -> dict[str, Any]:
     total = float(spend["EffectiveCost"].sum())
     portable_ids = set(use_cases.loc[use_cases["Portable"] == True, "UseCaseId"])  # noqa: E712
     shares = provider_shares(spend)
@@ -478,7 +484,7 @@ def sku_volumes(spend: pd.DataFrame) -> pd.DataFrame:
     return tokens.groupby(["x_Model", "x_TokenType"], dropna=False)[["EffectiveCost", "ConsumedQuantity"]].sum()
 
 
-def jevons_bridge(previous: pd.DataFrame, current: pd.DataFrame) -> dict:
+def jevons_bridge(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
     """Split the change in token spend into volume, mix and price effects that sum to it exactly.
 
     Effects are rounded to the cent; the price effect takes the rounding remainder (at most a cent)
@@ -519,16 +525,16 @@ def rag(value: float | None, target: float, higher_is_better: bool = True) -> st
     return "amber" if value >= target - abs(target) * 0.10 else "red"
 
 
-def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
+def headline(tables: dict[str, pd.DataFrame], quarter: Quarter, reference_models: dict[str, str]) -> dict[str, Any]:
     """The headline numbers of one quarter (the keys of HEADLINE_KEYS and a few supporting ones)."""
     spend = in_quarter(tables["spend"], "ChargePeriodStart", quarter)
     outcomes = in_quarter(tables["outcomes"], "Month", quarter)
     seats = in_quarter(tables["seats"], "Month", quarter)
-    out = {"quarter": str(quarter)}
+    out: dict[str, Any] = {"quarter": str(quarter)}
     out |= value_metrics(spend, outcomes)
     out["outcome_rows"] = len(outcomes)
     out |= workload_fit(spend, tables["use_cases"], tables["models"], reference_models)
-    seat = seat_utilisation(seats, spend)
+    seat = cast(pd.DataFrame, seat_utilisation(seats, spend))  # None only by_unit=True
     out["idle_seat_cost"] = float(seat["idle_seat_cost"].sum())
     out["rightsizing_opportunity"] = out["retiering_savings"] + out["idle_seat_cost"]
     out |= flexibility(spend, tables["use_cases"], tables["models"])
@@ -539,9 +545,10 @@ def headline(tables: dict, quarter: Quarter, reference_models: dict) -> dict:
     return out
 
 
-def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_models: dict,
-                    currency: str, status: str, scenarios: dict | None = None,
-                    seat_rules: dict | None = None, reclaim: pd.DataFrame | None = None) -> dict:
+def quarter_metrics(tables: dict[str, pd.DataFrame], quarter: Quarter, targets: dict[str, float],
+                    reference_models: dict[str, str], currency: str, status: str,
+                    scenarios: dict[str, dict[str, Any]] | None = None, seat_rules: dict[str, Any] | None = None,
+                    reclaim: pd.DataFrame | None = None) -> dict[str, Any]:
     """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history.
 
     `reclaim`: the quarter's `reclaim_list`, when the caller has made it (steps.compute writes it to tables/)."""
@@ -556,10 +563,10 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     outcomes_q = in_quarter(tables["outcomes"], "Month", quarter)
     seats_q = in_quarter(tables["seats"], "Month", quarter)
     ucs = use_case_table(spend_q, outcomes_q, tables["use_cases"], targets["value_multiple"])
-    metrics = {"quarter": str(quarter), "currency": currency, "status": status}
+    metrics: dict[str, Any] = {"quarter": str(quarter), "currency": currency, "status": status}
     metrics |= {k: current[k] for k in HEADLINE_KEYS}
     metrics |= {k: current[k] for k in current if k not in HEADLINE_KEYS and k != "quarter"}
-    both_without_tokens = has_previous and not current["token_spend"] and not previous["token_spend"]
+    both_without_tokens = previous is not None and not current["token_spend"] and not previous["token_spend"]
     metrics["bridge"] = (jevons_bridge(in_quarter(spend, "ChargePeriodStart", prev_q), spend_q)
                          if has_previous and not both_without_tokens else None)
     metrics["previous"] = ({"quarter": str(prev_q)} | {k: previous[k] for k in HEADLINE_KEYS}) if previous else None
@@ -569,17 +576,18 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
                       for k in ("value_multiple", "workload_fit", "portable_spend_share")}
     metrics["use_cases"] = _records(ucs)
     metrics["retiering"] = _records(retiering_table(spend_q, tables["use_cases"], tables["models"], reference_models))
-    metrics["seats"] = _records(seat_utilisation(seats_q, spend_q))
+    metrics["seats"] = _records(cast(pd.DataFrame, seat_utilisation(seats_q, spend_q)))  # None only by_unit=True
     # the same per business unit, for the business-unit views (README, "Role views"); null: not attributable
     by_unit = seat_utilisation(seats_q, spend_q, by_unit=True)
     metrics["seats_by_unit"] = None if by_unit is None else _records(by_unit)
     # reclaimable seats, from the seat reports' users (README, "Reclaimable seats"); null: no such report this quarter
-    rules = SEAT_RULES | (seat_rules or {})
+    rules: dict[str, Any] = SEAT_RULES | (seat_rules or {})
     prices, days = seat_prices(seats_q, spend_q), list(rules["reclaim_days"])
     users = tables.get("seat_users")
     if users is not None and reclaim is None:
         reclaim = reclaimable_seats(users, quarter, prices, days)
-    summary = None if users is None else reclaim_summary(users, reclaim, quarter, prices, days)
+    # cast: with users, reclaim is the caller's or made just above, never None
+    summary = None if users is None else reclaim_summary(users, cast(pd.DataFrame, reclaim), quarter, prices, days)
     saving = summary["total"][str(days[-1])]["cost_per_year"] if summary else 0.0  # a year, at the longest threshold
     if summary is not None:  # a headline of the executive summary when a year of it is a material share of spend
         summary["headline_share"] = rules["headline_share"]
@@ -605,9 +613,9 @@ def quarter_metrics(tables: dict, quarter: Quarter, targets: dict, reference_mod
     return metrics
 
 
-def no_basis(current: dict, use_cases: pd.DataFrame, both_without_tokens: bool) -> dict:
+def no_basis(current: dict[str, Any], use_cases: pd.DataFrame, both_without_tokens: bool) -> dict[str, str]:
     """Metric -> why it has no number this quarter (see the module docstring)."""
-    out = {}
+    out: dict[str, str] = {}
     if not current["token_spend"]:
         out |= dict.fromkeys(TOKEN_METRICS, NO_TOKENS)
     elif current["workload_fit"] is None:
@@ -634,6 +642,7 @@ def _quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
     return out
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    # str(k): the frames' column names are str; pandas-stubs types them as Hashable
+    return [{str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 from .exceptions import MetricsFileError
 
@@ -22,11 +24,12 @@ SCHEMA = "metrics.schema.json"  # in boardpack/data
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict:
-    return json.loads(resources.files("boardpack").joinpath("data", SCHEMA).read_text(encoding="utf-8"))
+def schema() -> dict[str, Any]:
+    text = resources.files("boardpack").joinpath("data", SCHEMA).read_text(encoding="utf-8")
+    return cast(dict[str, Any], json.loads(text))  # a JSON Schema is an object
 
 
-def problems(m) -> list[str]:
+def problems(m: Any) -> list[str]:
     """What is wrong with `m` as the content of metrics.json, each as "<where>: <what>"; [] when nothing is."""
     from jsonschema import Draft202012Validator
 
@@ -41,7 +44,7 @@ DEFECT = (f"nothing was written: these numbers would have been wrong or unexplai
           f"boardpack, not of the data; report it with the problems above. Its schema: boardpack/data/{SCHEMA}.")
 
 
-def check(m, source: str, hint: str = REBUILD) -> dict:
+def check(m: Any, source: str, hint: str = REBUILD) -> dict[str, Any]:
     """`m` when it is a valid metrics.json; else MetricsFileError naming `source`, the first problems and `hint`."""
     found = problems(m)
     if found:
@@ -49,10 +52,10 @@ def check(m, source: str, hint: str = REBUILD) -> dict:
         raise MetricsFileError(
             f"{source}: not a valid {NAME} ({len(found)} problem{'s' if len(found) != 1 else ''}):\n{shown}\n"
             f"  How to fix: {hint}")
-    return m
+    return cast(dict[str, Any], m)  # valid, and the schema's top level is "type": "object"
 
 
-def read(folder: str | Path) -> dict:
+def read(folder: str | Path) -> dict[str, Any]:
     """The checked metrics.json of a pack folder."""
     path = Path(folder) / NAME
     try:
@@ -62,7 +65,7 @@ def read(folder: str | Path) -> dict:
     return check(data, str(path))
 
 
-def write(m: dict, folder: str | Path) -> Path:
+def write(m: dict[str, Any], folder: str | Path) -> Path:
     """Check `m` as it will be written (NaN and infinities as null: steps.write_json), then write it as the folder's
     metrics.json."""
     from .steps import json_text
@@ -73,7 +76,7 @@ def write(m: dict, folder: str | Path) -> Path:
     return path
 
 
-def _non_finite(value, path: list) -> list[tuple[str, float]]:
+def _non_finite(value: Any, path: list[str | int]) -> list[tuple[str, float]]:
     if isinstance(value, float) and not math.isfinite(value):
         return [(_where(path), value)]
     if isinstance(value, dict):
@@ -87,5 +90,5 @@ def _short(message: str, limit: int = 160) -> str:
     return message if len(message) <= limit else message[:limit] + "..."
 
 
-def _where(path) -> str:
+def _where(path: Iterable[str | int]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path)) or "(top)"

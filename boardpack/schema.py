@@ -5,6 +5,11 @@ This is the one place that names columns. Adapters emit these, contracts check t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotation only: empty_table imports pandas when it makes a table
+    import pandas as pd
+
 TABLES = ("spend", "seats", "outcomes", "use_cases", "models", "seat_users", "seat_apps", "seat_feature_usage")
 # Tables a data folder may leave out: the pack then says which file would fill what they feed.
 OPTIONAL_TABLES = ("seat_users", "seat_apps", "seat_feature_usage")
@@ -152,7 +157,7 @@ COLUMNS = {
 EMPTY_DTYPES = {"string": "str", "number": "float64", "datetime": "datetime64[us]", "boolean": "bool"}
 
 
-def empty_table(columns: dict[str, str]):
+def empty_table(columns: dict[str, str]) -> pd.DataFrame:
     """A frame with no rows and every column of `columns`, typed."""
     import pandas as pd
 
