@@ -38,7 +38,7 @@ scheduled-report: venv $(SPARK_READY) ## For cron: render the pack; if the build
 test: venv $(VENV)/.spark-installed $(VENV)/.libreoffice-installed ## Run every test (unit, contracts, bad input, end to end, DuckDB-vs-Spark parity, exports)
 	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
-lint: venv ## Check the code: ruff (errors, imports, bugbear) everywhere; mypy strict on metrics, contracts and schema
+lint: venv ## Check the code: ruff (errors, imports, bugbear) everywhere; mypy strict on metrics, metrics_json, contracts and schema
 	$(BIN)/ruff check boardpack tests benchmarks
 	$(BIN)/mypy
 

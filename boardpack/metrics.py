@@ -328,31 +328,44 @@ def adoption(seat_users: pd.DataFrame, quarter: Quarter, engaged_months: int) ->
     inside = upto[quarter.contains(upto["ReportDate"])]
     if inside.empty:
         return None
-    products = []
+    products, by_unit = [], []
     for product, rows in inside.groupby("Product", sort=True):
         months = sorted(rows["Month"].unique())
         last = rows[rows["Month"] == months[-1]]
-        used = last["LastActivityDate"] >= quarter.start
+        first = rows[rows["Month"] == months[0]]
         active_months = rows[rows["Active"]].groupby("SeatId")["Month"].nunique()
-        first = set(rows.loc[(rows["Month"] == months[0]) & rows["Active"], "SeatId"])
-        kept = first & set(last.loc[last["Active"], "SeatId"])
+        still = set(last.loc[last["Active"], "SeatId"])
         changed = concealment_changed(rows)
         trend = upto[upto["Product"] == product].groupby("Month").agg(licensed=("SeatId", "size"),
                                                                        active=("Active", "sum"))
         products.append({
-            "product": product, "licensed": len(last), "active": int(used.sum()),
-            # a seat followed from report to report by its id: no basis where the ids changed between them
-            "engaged": None if changed else
-            int((active_months.reindex(last["SeatId"]).fillna(0) >= engaged_months).sum()),
-            "retention": None if changed else len(kept) / len(first) if first and len(months) > 1 else None,
-            "no_basis": dict.fromkeys(("engaged", "retention"), CONCEALMENT_CHANGED) if changed else {},
+            "product": product,
+            **_funnel(last, first, active_months, still, quarter, engaged_months, changed, len(months)),
             "months_in_quarter": len(months),
             # the trend's index is Month, a Timestamp; pandas-stubs types an iterrows index as Hashable
             "trend": [{"month": cast(pd.Timestamp, m).date().isoformat(),
                        "licensed": int(r["licensed"]), "active": int(r["active"])}
                       for m, r in trend.iterrows()]})
-    return {"engaged_months": engaged_months, "active_days": ACTIVE_DAYS, "products": products}
+        # per business unit: a seat belongs to the unit its last report names (its first report's, for retention)
+        for unit in sorted(set(last["BusinessUnit"].dropna())):
+            by_unit.append({"business_unit": unit, "product": product,
+                            **_funnel(last[last["BusinessUnit"] == unit], first[first["BusinessUnit"] == unit],
+                                      active_months, still, quarter, engaged_months, changed, len(months))})
+    return {"engaged_months": engaged_months, "active_days": ACTIVE_DAYS, "products": products, "by_unit": by_unit}
 
+
+def _funnel(last: pd.DataFrame, first: pd.DataFrame, active_months: pd.Series, still: set[str], quarter: Quarter,
+            engaged_months: int, changed: bool, months: int) -> dict[str, Any]:
+    """Licensed, active, engaged and retention of the seats in `last` (a product's last monthly report, or its rows
+    of one business unit), with `first` the same seats' first monthly report, `active_months` the monthly reports
+    each seat was active in and `still` the seats active in the product's last report."""
+    started = set(first.loc[first["Active"], "SeatId"])
+    return {
+        "licensed": len(last), "active": int((last["LastActivityDate"] >= quarter.start).sum()),
+        # a seat followed from report to report by its id: no basis where the ids changed between them
+        "engaged": None if changed else int((active_months.reindex(last["SeatId"]).fillna(0) >= engaged_months).sum()),
+        "retention": None if changed else len(started & still) / len(started) if started and months > 1 else None,
+        "no_basis": dict.fromkeys(("engaged", "retention"), CONCEALMENT_CHANGED) if changed else {}}
 
 CONCEALMENT_CHANGED = "ids not comparable between reports: concealment changed"
 

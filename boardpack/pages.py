@@ -547,7 +547,22 @@ def business_unit_page(m: dict, unit: str) -> HTML:
                   numeric={"licensed_seats", "active_users", "utilisation", "seat_cost", "idle_seat_cost"})
     return _page("business_unit", m=m, unit=unit, u=unit_m, table=use_case_table(m, rows), seats=seats,
                  seat_rows=seat_rows, attributable=by_unit is not None, meaning=QUADRANT_MEANING,
-                 reclaim=unit_reclaim_table(m, unit))
+                 reclaim=unit_reclaim_table(m, unit), adoption=unit_adoption_table(m, unit))
+
+
+def unit_adoption_table(m: dict, unit: str) -> str:
+    """A business unit's adoption funnel, per seat product (metrics.json `adoption.by_unit`); "" when its seat
+    reports name none of its seats."""
+    rows = [u for u in (m.get("adoption") or {}).get("by_unit") or [] if u["business_unit"] == unit]
+    if not rows:
+        return ""
+    rows = [{**u, "active_share": u["active"] / u["licensed"] if u["licensed"] else None,
+             "engaged_share": u["engaged"] / u["licensed"] if u["licensed"] and u["engaged"] is not None else None}
+            for u in rows]
+    return table(rows, {"product": ("Product", _text), "licensed": ("Licensed", fmt.number),
+                        "active_share": ("Used in quarter", fmt.pct), "engaged_share": ("Engaged", _pct_or_no_basis),
+                        "retention": ("Retention", _pct_or_no_basis)},
+                 numeric={"licensed", "active_share", "engaged_share", "retention"})
 
 
 def unit_reclaim_table(m: dict, unit: str) -> str:

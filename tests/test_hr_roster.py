@@ -101,3 +101,22 @@ def test_a_bad_roster_is_refused_with_file_line_and_fix(tmp_path, text, message,
     assert message in str(e.value) and "hr_roster.csv" in str(e.value)
     if line:
         assert f"line {line}" in str(e.value)
+
+
+def test_the_roster_gives_a_github_user_without_a_team_a_business_unit(tmp_path):
+    """tests/fixtures/github_copilot/seats_2026-09-30.json: octocat is assigned by the Platform team, mona by no
+    team; the roster knows both, by seat id and by bare login, and only mona takes its unit."""
+    from boardpack.adapters import github
+
+    roster = tmp_path / "hr_roster.csv"
+    roster.write_text("UserId,BusinessUnit,CostCentre\nMona,Research,CC-700\nuser:octocat,Finance,CC-200\n")
+    folder = tmp_path / "github_copilot"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "github_copilot" / "seats_2026-09-30.json", folder)
+    data = github.read(folder, Settings(roster=sources.read_roster(roster)))
+    got = {s: (b if isinstance(b, str) else None) for s, b in zip(data.seat_users["SeatId"],
+                                                                  data.seat_users["BusinessUnit"])}
+    assert got["user:mona"] == "Research" and got["user:octocat"] == "Platform"
+    assert data.fixes["github.business_unit_from_hr_roster"] == 1
+    without = github.read(folder, Settings())
+    assert dict(zip(without.seat_users["SeatId"], without.seat_users["BusinessUnit"]))["user:mona"] is None

@@ -140,6 +140,22 @@ def test_the_adoption_funnel_is_the_one_worked_by_hand():
     assert metrics.adoption(funnel_users(), Quarter.parse("2026-Q1"), engaged_months=3) is None
 
 
+def test_the_adoption_funnel_of_each_business_unit_is_the_one_worked_by_hand():
+    table = funnel_users()
+    table.loc[table["SeatId"] == "s1", "BusinessUnit"] = "Sales"
+    table.loc[(table["SeatId"] == "s2") & (table["ReportDate"] == pd.Timestamp("2026-07-31")), "BusinessUnit"] = "Legal"
+    table.loc[(table["SeatId"] == "s2") & (table["ReportDate"] > pd.Timestamp("2026-07-31")), "BusinessUnit"] = "Sales"
+    got = metrics.adoption(table, Q3, engaged_months=3)
+    finance, sales = got["by_unit"]
+    # September: Sales holds s1 and s2 (which moved from Legal), Finance s3, s4 and s5; Legal none any more
+    assert (sales["business_unit"], sales["licensed"], sales["active"], sales["engaged"]) == ("Sales", 2, 2, 1)
+    assert sales["retention"] == 1.0  # of Sales' July actives (s1; s2 was Legal's then), s1 is still active
+    assert (finance["business_unit"], finance["licensed"], finance["active"], finance["engaged"]) == ("Finance", 3, 1, 0)
+    assert finance["retention"] == 0.0  # s3 and s6 were active in July; neither is in September
+    # the product's own funnel is unchanged by the units
+    assert got["products"][0]["licensed"] == 5 and got["products"][0]["retention"] == 0.5
+
+
 def test_value_per_seat_and_break_even_are_the_ones_worked_by_hand():
     months = [pd.Timestamp(f"2026-{m:02d}-01") for m in (7, 8, 9)]
     seats = pd.DataFrame({"Product": [M365] * 3 + [GH] * 3, "Month": months * 2,

@@ -89,6 +89,7 @@ def read(folder: Path, settings: Settings) -> SourceData:
                 seats += _seat_records(doc, fetched_at, path, data)
     kept = _latest_snapshot(pd.DataFrame(seats, columns=SEAT_COLUMNS), data)
     _check_total_seats(kept, data)
+    kept = _rostered_business_units(kept, settings.roster, data)
     kept = _business_units(kept, settings.attribution)
     data.seats = _with_billing(_seat_counts(kept), billing, data)
     data.seat_users = _seat_users(kept)
@@ -285,6 +286,22 @@ def _check_total_seats(seats: pd.DataFrame, data: SourceData) -> None:
              "header to the last page), together; until then the seats listed are what is counted and charged.",
         unexpected_count=len(differ), element_count=int(stated["Month"].nunique()), samples=differ,
         row_label="month"))
+
+
+def _rostered_business_units(seats: pd.DataFrame, roster, data: SourceData) -> pd.DataFrame:
+    """A user's seat whose assigning team names no business unit takes the HR roster's (`reference/hr_roster.csv`,
+    README "HR seat roster"), by its seat id (`user:<login>`) or the bare login, in lower case; a team's name is
+    never overwritten, and the attribution map still comes first (`_business_units`)."""
+    if seats.empty or roster is None or len(roster) == 0:
+        return seats
+    units = roster["BusinessUnit"]
+    ids = seats["seat_id"].where(seats["seat_id"].fillna("").str.startswith("user:"))
+    found = ids.map(units)
+    found = found.where(found.notna(), ids.str.slice(len("user:")).map(units))
+    found = found.where(seats["BusinessUnit"].isna())
+    data.fixes["github.business_unit_from_hr_roster"] += int(found.notna().sum())
+    filled = seats["BusinessUnit"].where(seats["BusinessUnit"].notna(), found)
+    return seats.assign(BusinessUnit=filled.astype(object).where(filled.notna(), None))
 
 
 def _business_units(seats: pd.DataFrame, mapping) -> pd.DataFrame:
