@@ -19,10 +19,11 @@ imports made before the clock starts:
 - hand-written DuckDB: one query reading the 12 CSVs as text, lower-casing the principal name, typing the dates,
   active = Last Activity Date after the refresh date minus the period, the latest report per month, one row per
   user and month, into a table; from it the seats (licensed, active and the charge per month and department) and
-  the per-user rows (as seat_users) fetched as pandas frames.
+  the per-user rows (as seat_users) and the per-app rows (as seat_apps: each app's date, Copilot Chat the later of
+  its work and web dates, one row per user, month and app with a date, by UNPIVOT) fetched as pandas frames.
 Each reader runs `--repeat` times (default 3), alternated with the other, and its median time is shown, so other
 work on the machine weighs on both alike. Both results are compared (seat rows, licensed seats, active users, user
-rows, anonymised users, the charge) before anything is reported. Results are printed as a Markdown table and written
+rows, anonymised users, the charge, the per-app rows) before anything is reported. Results are printed as a Markdown table and written
 to `benchmarks/out/seats-latest.md`.
 """
 
@@ -66,6 +67,13 @@ FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken"
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Ritchie",
         "Perlman", "Berners-Lee", "Johnson", "McCarthy", "Goldwasser", "Lamport", "Lamarr", "Wirth", "Wilson",
         "Matsumoto"]
+# The per-app dates of breadth of use, as boardpack's seat_apps names them: Copilot Chat is the later of its work and
+# web columns (boardpack/adapters/m365.py); the hand-written query builds the same long table.
+APP_HEADERS = {"Teams": ["Microsoft Teams Copilot Last Activity Date"], "Outlook": ["Outlook Copilot Last Activity Date"],
+               "Word": ["Word Copilot Last Activity Date"], "Excel": ["Excel Copilot Last Activity Date"],
+               "PowerPoint": ["PowerPoint Copilot Last Activity Date"], "OneNote": ["OneNote Copilot Last Activity Date"],
+               "Loop": ["Loop Copilot Last Activity Date"],
+               "Copilot Chat": ["Copilot Chat (work) Last Activity Date", "Copilot Chat (web) Last Activity Date"]}
 CONCEALED_MONTHS = 3  # the tenant showed concealed names until the end of 2025
 FIRST_MONTH = "2025-10"
 
@@ -155,17 +163,25 @@ def _child(mode: str, folder: Path) -> dict:
         scan = (f"read_csv('{folder}/*.csv', auto_detect=false, header=true, delim=',', quote='\"', escape='\"', "
                 f"columns={{{cols}}}, filename=true)")
         day = lambda c: f"CAST(nullif(left(trim(\"{c}\"), 10), '') AS DATE)"  # noqa: E731 - a time part is dropped
+
+        def app_day(app: str, headers: list[str]) -> str:
+            return day(headers[0]) if len(headers) == 1 else f"greatest({', '.join(day(h) for h in headers)})"
+
+        apps = ", ".join(f'"{app}"' for app in APP_HEADERS)
+        typed_apps = ", ".join(f'{app_day(app, headers)} AS "{app}"' for app, headers in APP_HEADERS.items())
         start = time.perf_counter()
         con.execute(f"""CREATE TEMP TABLE users AS
             WITH typed AS (
                 SELECT lower(trim("USER PRINCIPAL NAME")) AS upn, nullif(trim("Department"), '') AS bu,
                        {day('report refresh date')} AS refresh, {day('Last activity date')} AS last,
-                       CAST(regexp_extract("Report  Period", '(\\d+)') AS INTEGER) AS period, filename
+                       CAST(regexp_extract("Report  Period", '(\\d+)') AS INTEGER) AS period, filename,
+                       {typed_apps}
                 FROM {scan}),
             latest AS (  -- the files of the latest refresh date of each month
                 SELECT *, date_trunc('month', refresh) AS month FROM typed
                 QUALIFY refresh = max(refresh) OVER (PARTITION BY date_trunc('month', refresh)))
-            SELECT upn, bu, refresh, month, last, coalesce(last > refresh - period, false) AS active, filename
+            SELECT upn, bu, refresh, month, last, coalesce(last > refresh - period, false) AS active, filename,
+                   {apps}
             FROM latest
             QUALIFY row_number() OVER (PARTITION BY month, upn ORDER BY filename) = 1  -- one row per user and month
             """)
@@ -177,10 +193,15 @@ def _child(mode: str, folder: Path) -> dict:
             CAST(refresh AS TIMESTAMP) AS ReportDate, CAST(NULL AS TIMESTAMP) AS AssignedDate,
             CAST(last AS TIMESTAMP) AS LastActivityDate
             FROM users ORDER BY refresh, upn""").df()
+        seat_apps = con.execute(f"""SELECT 'Microsoft' AS ProviderName, 'Microsoft 365 Copilot' AS Product,
+            upn AS SeatId, CAST(refresh AS TIMESTAMP) AS ReportDate, App, CAST(day AS TIMESTAMP) AS LastActivityDate
+            FROM (UNPIVOT (SELECT upn, refresh, {apps} FROM users) ON {apps} INTO NAME App VALUE day)
+            ORDER BY refresh, upn""").df()
         seconds = time.perf_counter() - start
         return {"seconds": seconds, "seat_rows": len(seats), "licensed": int(seats["licensed"].sum()),
                 "active": int(seats["active"].sum()), "user_rows": len(seat_users),
-                "anonymised": int(seat_users["Anonymised"].sum()), "cost": float(seats["cost"].sum())}
+                "anonymised": int(seat_users["Anonymised"].sum()), "cost": float(seats["cost"].sum()),
+                "app_rows": len(seat_apps)}
     from boardpack import sniff  # noqa: F401 - imported by files_in on first use
     from boardpack.adapters import Settings, m365
 
@@ -189,7 +210,8 @@ def _child(mode: str, folder: Path) -> dict:
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "seat_rows": len(data.seats), "licensed": int(data.seats["LicensedSeats"].sum()),
             "active": int(data.seats["ActiveUsers"].sum()), "user_rows": len(data.seat_users),
-            "anonymised": int(data.seat_users["Anonymised"].sum()), "cost": float(data.spend["EffectiveCost"].sum())}
+            "anonymised": int(data.seat_users["Anonymised"].sum()), "cost": float(data.spend["EffectiveCost"].sum()),
+            "app_rows": len(data.seat_apps)}
 
 
 def measure(mode: str, folder: Path) -> dict:
@@ -229,7 +251,7 @@ def main() -> None:
         hand.append(measure("hand", folder))
         ours.append(measure("boardpack", folder))
     hand, ours = median_of(hand), median_of(ours)
-    same = ("seat_rows", "licensed", "active", "user_rows", "anonymised", "cost")
+    same = ("seat_rows", "licensed", "active", "user_rows", "anonymised", "cost", "app_rows")
     assert all(hand[k] == ours[k] for k in same), {k: (hand[k], ours[k]) for k in same}
     rows = args.users * args.months
     lines = ["| reports | rows | hand-written DuckDB | boardpack | boardpack per month of data | boardpack / DuckDB "
