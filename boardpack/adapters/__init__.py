@@ -286,6 +286,10 @@ def seat_spend_rows(seats: pd.DataFrame, price: float, *, provider: str, source:
     return rows
 
 
+# A date as the seat and analytics reports write it, YYYY-MM-DD, perhaps followed by a time (m365, viva).
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
 def files_in(folder: Path, *patterns: str, delimiters: str | None = None) -> list[Path]:
     """Files of a source folder matching any pattern, sorted, each sniffed (`boardpack.sniff.check`) before an
     adapter parses it; of tables with the same bytes, one is read (`sniff.distinct`).

@@ -41,7 +41,17 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..schema import M365_APPS, SEAT_APPS_COLUMNS, SEAT_USERS_COLUMNS, SEATS_COLUMNS
-from . import Settings, SourceData, _typed, business_units, empty_usage, files_in, seat_spend_rows, spend_frame
+from . import (
+    ISO_DATE,
+    Settings,
+    SourceData,
+    _typed,
+    business_units,
+    empty_usage,
+    files_in,
+    seat_spend_rows,
+    spend_frame,
+)
 
 SOURCE = "m365_copilot"
 PROVIDER = "Microsoft"
@@ -93,7 +103,6 @@ EXPECTED = {
 }
 PERIOD_IN_NAME = re.compile(r"(?i)(?<![a-z0-9])(?:d(7|28|30|90|180)|(7|28|30|90|180)[ _-]?days?)(?![0-9])")
 DATE_IN_NAME = re.compile(r"(20\d{2})-?(0[1-9]|1[0-2])-?(0[1-9]|[12]\d|3[01])")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def read(folder: Path, settings: Settings) -> SourceData:

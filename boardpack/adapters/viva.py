@@ -25,14 +25,13 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..schema import OUTCOMES_COLUMNS
-from . import Settings, SourceData, _typed, files_in
+from . import ISO_DATE, Settings, SourceData, _typed, files_in
 
 SOURCE = "viva_insights"
 OUTCOME_TYPE = "copilot_assisted_hours"
 SEAT_KEY = "m365_copilot.product:Microsoft 365 Copilot"  # the key of Microsoft 365 Copilot's seat spend rows (m365)
 COLUMNS = {"person": "PersonId", "date": "MetricDate", "hours": "Copilot assisted hours"}
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def read(folder: Path, settings: Settings) -> SourceData:
