@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import fmt, metrics_json, project, publish, views
-from .exceptions import LockedError, MailError, MetricsFileError
+from .exceptions import LockedError, MailError, MetricsFileError, NoDataError
+from .quarters import Quarter
 
 # The names publish.py moves an old-layout log under, and locks while it does: the same file excludes both.
 SEND_LOG, SEND_LOCK = publish.SEND_LOG, publish.SEND_LOCK
@@ -56,7 +57,6 @@ SECURITY = ("starttls", "tls", "none")
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
-_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
 
 # ----------------------------------------------------------------------------------------------- recipients
@@ -383,10 +383,10 @@ def load_pack(reports: str | Path, quarter: str, allow_provisional: bool = False
     """The published pack of `quarter`, checked against its manifest; refuse what must not be sent."""
     if not quarter:
         raise MailError("No quarter given; name the pack to send, e.g. --quarter 2026-Q3 (make email QUARTER=2026-Q3).")
-    m = _QUARTER.match(quarter.strip())  # the format of quarters.Quarter, without importing pandas for a send
-    if not m:
-        raise MailError(f"'{quarter}' is not a quarter; write it as YYYY-Qn, for example 2026-Q3.")
-    q = f"{m.group(1)}-Q{m.group(2)}"
+    try:
+        q = Quarter.label(quarter)
+    except NoDataError as e:
+        raise MailError(str(e)) from None
     # Resolved once: a publish that swaps `latest` during the send cannot change what this send reads or sends.
     folder = publish.current(reports, q) or publish.quarter_dir(reports, q)
     manifest_path, pdf_path, metrics_path = folder / "manifest.json", folder / "board-pack.pdf", folder / "metrics.json"

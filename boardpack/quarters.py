@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .exceptions import NoDataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PATTERN = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
@@ -16,6 +18,12 @@ _PATTERN = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 class Quarter:
     year: int
     q: int
+
+    @staticmethod
+    def label(text: str) -> str:
+        """A quarter as written (2026-Q3, 2026q3) in the pack's spelling, 2026-Q3, without pandas (a send needs no
+        more); NoDataError when it is not one."""
+        return str(Quarter.parse(text))
 
     @classmethod
     def parse(cls, text: str) -> "Quarter":
@@ -26,6 +34,8 @@ class Quarter:
 
     @classmethod
     def of(cls, ts) -> "Quarter":
+        import pandas as pd
+
         ts = pd.Timestamp(ts)
         return cls(ts.year, (ts.month - 1) // 3 + 1)
 
@@ -34,6 +44,8 @@ class Quarter:
 
     @property
     def start(self) -> pd.Timestamp:
+        import pandas as pd
+
         return pd.Timestamp(year=self.year, month=3 * self.q - 2, day=1)
 
     @property
@@ -43,6 +55,8 @@ class Quarter:
 
     @property
     def months(self) -> list[pd.Timestamp]:
+        import pandas as pd
+
         return [self.start + pd.DateOffset(months=i) for i in range(3)]
 
     def previous(self) -> "Quarter":
@@ -57,6 +71,8 @@ class Quarter:
 
 def quarters_in(timestamps: pd.Series) -> list[Quarter]:
     """Every quarter that has at least one timestamp, in order."""
+    import pandas as pd
+
     # distinct months first: a spend table rolled up by day still has a row per day and key
     months = pd.to_datetime(timestamps.dropna()).dt.to_period("M").unique()
     return sorted({Quarter.of(m.to_timestamp()) for m in months})
@@ -64,6 +80,8 @@ def quarters_in(timestamps: pd.Series) -> list[Quarter]:
 
 def latest_complete_quarter(month_starts: pd.Series) -> Quarter:
     """The latest quarter whose three months all have data."""
+    import pandas as pd
+
     months = set(pd.to_datetime(month_starts.dropna()).dt.to_period("M").unique())
     complete = [q for q in quarters_in(month_starts) if all(m.to_period("M") in months for m in q.months)]
     if not complete:

@@ -453,3 +453,15 @@ def test_settings_never_show_the_password():
     with pytest.raises(mail.MailError, match="unencrypted"):
         mail.smtp_settings({"BOARDPACK_SMTP_HOST": "h", "BOARDPACK_SMTP_USER": "u", "BOARDPACK_SMTP_PASSWORD": "p",
                             "BOARDPACK_SMTP_SECURITY": "none", "BOARDPACK_MAIL_FROM": "a@b.example"})
+
+
+@pytest.mark.parametrize("given, refusal", [
+    ("2026-Q5", "'2026-Q5' is not a quarter; write it as YYYY-Qn, for example 2026-Q3."),
+    ("", "No quarter given"),
+])
+def test_a_send_of_no_quarter_or_not_a_quarter_is_refused_before_reading_anything(tmp_path, given, refusal):
+    """The quarter is read by quarters.Quarter, as everywhere else, without pandas (a send imports none)."""
+    with pytest.raises(mail.MailError) as e:
+        mail.load_pack(tmp_path / "reports", given)
+    assert str(e.value).startswith(refusal)
+    assert not (tmp_path / "reports").exists()
