@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import harness  # benchmarks/harness.py: the script runs from this folder
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -215,15 +214,7 @@ def _child(mode: str, folder: Path) -> dict:
 
 
 def measure(mode: str, folder: Path) -> dict:
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--folder", str(folder)], stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        out.seek(0)
-        text = out.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{mode} on {folder} failed:\n{text[-2000:]}")
-    return {**json.loads(text.strip().splitlines()[-1]), "peak_mb": usage.ru_maxrss / 1024}
+    return harness.measure(__file__, [mode, "--folder", str(folder)], f"{mode} on {folder}")
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -242,7 +233,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_child(args.child, args.folder)))
+        harness.child_result(_child(args.child, args.folder))
         return
     folder = make_folder(args.data / f"seats-{args.users}x{args.months}-{FORMAT}", args.users, args.months)
     size = sum(p.stat().st_size for p in folder.glob("*.csv"))

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import harness  # benchmarks/harness.py: the script runs from this folder
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -129,15 +127,7 @@ def _child(mode: str, path: Path) -> dict:
 
 
 def measure(mode: str, path: Path) -> dict:
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--path", str(path)], stdout=out,
-                                stderr=subprocess.DEVNULL, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        out.seek(0)
-        text = out.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{mode} on {path} failed:\n{text[-2000:]}")
-    return {**json.loads(text.strip().splitlines()[-1]), "peak_mb": usage.ru_maxrss / 1024}
+    return harness.measure(__file__, [mode, "--path", str(path)], f"{mode} on {path}")
 
 
 def main() -> None:
@@ -148,7 +138,7 @@ def main() -> None:
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_child(args.child, args.path)))
+        harness.child_result(_child(args.child, args.path))
         return
     lines = ["| spend table | rows | hand-written DuckDB | path | path / hand | path: peak memory | rows out |",
              "|---|---:|---:|---:|---:|---:|---:|"]

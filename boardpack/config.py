@@ -47,7 +47,7 @@ class Config:
     truth: dict = field(default_factory=dict)  # provider -> the source whose cost counts (raw data folders)
     seat_prices: dict = field(default_factory=dict)  # seat product -> price per seat and month (raw folders)
     scenarios: dict = field(default_factory=dict)  # name -> assumptions (see boardpack.forecast)
-    seats: dict = field(default_factory=lambda: dict(SEAT_RULES))  # reclaim_days, headline_share, engaged_months
+    seats: dict = field(default_factory=lambda: dict(SEAT_RULES))  # schema.SEAT_RULES: the [seats] keys
     viva_insights: dict = field(default_factory=dict)  # how Copilot assisted hours are valued (adapters/viva.py)
     branding: dict = field(default_factory=dict)  # logo, primary_colour, accent_colour, font
     engine: EngineSettings = field(default_factory=EngineSettings)

@@ -145,15 +145,17 @@ def downgrade_summary(seat_users: pd.DataFrame, usage: pd.DataFrame, quarter: Qu
 
 
 def github_metrics(tables: dict, quarter: Quarter, prices: dict[str, float], reclaim: pd.DataFrame | None,
-                   features: list[str] | None) -> dict:
-    """metrics.json's `copilot_breadth` and `copilot_downgrade` (null when there is nothing to say)."""
+                   features: list[str], listed: pd.DataFrame | None = None) -> dict:
+    """metrics.json's `copilot_breadth` and `copilot_downgrade` (null when there is nothing to say); `listed`: the
+    quarter's `downgrade_list` when the caller has made it."""
     usage, users = tables.get("seat_feature_usage"), tables.get("seat_users")
     if usage is None:
         return {"copilot_breadth": None, "copilot_downgrade": None}
     found = breadth(usage, quarter)
     down = None
     if users is not None and len(users):
-        listed = downgrade_list(users, usage, quarter, prices, reclaim, features)
+        if listed is None:
+            listed = downgrade_list(users, usage, quarter, prices, reclaim, features)
         down = downgrade_summary(users, usage, quarter, prices, listed, features)
         if not down["enterprise_seats"]:
             down = None  # no Enterprise seats at all: nothing to say

@@ -63,11 +63,6 @@ class MailError(BoardpackError):
     """The pack cannot be sent as asked (a refusal, bad recipients, bad SMTP settings); nothing was sent."""
 
 
-class NotAllSent(BoardpackError):
-    """Some recipients were not served; the message lists them with the reason."""
-
-    exit_code = 1
-
 
 class LockedError(MailError):
     """Another send of the quarter holds the lock."""

@@ -411,10 +411,18 @@ def breadth(seat_users: pd.DataFrame, seat_apps: pd.DataFrame | None, quarter: Q
     return {"active_days": ACTIVE_DAYS, "products": products} if products else None
 
 
-def reclaim_list(tables: dict[str, pd.DataFrame], quarter: Quarter, days: list[int]) -> pd.DataFrame:
-    """`reclaimable_seats` of the quarter, priced at what the quarter's seats cost (`seat_prices`)."""
+def seat_lists(tables: dict[str, pd.DataFrame], quarter: Quarter,
+               seat_rules: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The two lists for IT, made once a build (steps.compute passes them to `quarter_metrics` and writes them to
+    tables/): `reclaimable_seats` and the Enterprise seats Business would serve (`copilot.downgrade_list`, None
+    without a basis), both priced at what the quarter's seats cost (`seat_prices`)."""
+    rules = SEAT_RULES | seat_rules
     seats, spend = in_quarter(tables["seats"], "Month", quarter), in_quarter(tables["spend"], "ChargePeriodStart", quarter)
-    return reclaimable_seats(tables["seat_users"], quarter, seat_prices(seats, spend), days)
+    prices = seat_prices(seats, spend)
+    reclaim = reclaimable_seats(tables["seat_users"], quarter, prices, list(rules["reclaim_days"]))
+    downgrade = copilot.downgrade_list(tables["seat_users"], tables["seat_feature_usage"], quarter, prices, reclaim,
+                                       rules["enterprise_only_features"])
+    return reclaim, downgrade
 
 
 def reclaim_summary(seat_users: pd.DataFrame, reclaim: pd.DataFrame, quarter: Quarter, prices: dict[str, float],
@@ -561,10 +569,11 @@ def headline(tables: dict[str, pd.DataFrame], quarter: Quarter, reference_models
 def quarter_metrics(tables: dict[str, pd.DataFrame], quarter: Quarter, targets: dict[str, float],
                     reference_models: dict[str, str], currency: str, status: str,
                     scenarios: dict[str, dict[str, Any]] | None = None, seat_rules: dict[str, Any] | None = None,
-                    reclaim: pd.DataFrame | None = None) -> dict[str, Any]:
+                    reclaim: pd.DataFrame | None = None, downgrade: pd.DataFrame | None = None) -> dict[str, Any]:
     """Everything `metrics.json` holds for a quarter: headline, previous, bridge, use cases, history.
 
-    `reclaim`: the quarter's `reclaim_list`, when the caller has made it (steps.compute writes it to tables/)."""
+    `reclaim`, `downgrade`: the quarter's `seat_lists`, when the caller has made them (steps.compute writes them to
+    tables/); else they are made here."""
     spend = tables["spend"]
     # One headline per quarter from the first in the data: the history, this quarter and the previous one.
     history = [headline(tables, q, reference_models) for q in _quarter_range(min(_quarters(spend)), quarter)]
@@ -611,7 +620,7 @@ def quarter_metrics(tables: dict[str, pd.DataFrame], quarter: Quarter, targets: 
     metrics["breadth"] = None if users is None else breadth(users, tables.get("seat_apps"), quarter)
     metrics["value_per_seat"] = value_per_seat(spend_q, outcomes_q, seats_q, targets["value_multiple"])
     # GitHub Copilot's breadth of use and the Enterprise seats Business would serve (boardpack.copilot)
-    metrics |= copilot.github_metrics(tables, quarter, prices, reclaim, rules.get("enterprise_only_features"))
+    metrics |= copilot.github_metrics(tables, quarter, prices, reclaim, rules["enterprise_only_features"], downgrade)
     metrics["providers"] = [{"provider": k, "share": float(v), "spend": float(v * current["spend"])}
                             for k, v in provider_shares(spend_q).items()]
     metrics["modality"] = current["modality"]

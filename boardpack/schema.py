@@ -5,7 +5,7 @@ This is the one place that names columns. Adapters emit these, contracts check t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for the annotation only: empty_table imports pandas when it makes a table
     import pandas as pd
@@ -172,10 +172,17 @@ STAGES = ("pilot", "production", "retired")
 # A seat is active in a seat report when its holder used it in the 30 days up to the report: the window of
 # GitHub's seat list and of Microsoft's D30 report, which the adapters, the sample and the metrics share.
 ACTIVE_DAYS = 30
+# The defaults of [seats] enterprise_only_features: what a GitHub Copilot Enterprise seat gives that a Business
+# seat does not, as the usage reports name it (docs/metrics.md, "Enterprise seats that Business would serve"):
+# the features that draw on premium requests, of which Enterprise has the larger allowance.
+ENTERPRISE_ONLY_FEATURES = ["chat_panel_agent_mode", "chat_panel_plan_mode", "chat_panel_custom_mode", "agent_edit",
+                            "cli", "code_review"]
 # The defaults of the configuration's [seats] (docs/metrics.md): days without use that make a seat reclaimable;
 # the share of a year's AI spend at which the longest threshold's saving heads the executive summary; monthly
-# reports of a quarter a seat is active in to count as engaged.
-SEAT_RULES = {"reclaim_days": [30, 60, 90], "headline_share": 0.01, "engaged_months": 3}
+# reports of a quarter a seat is active in to count as engaged; the features that make an Enterprise seat worth its
+# price.
+SEAT_RULES: dict[str, Any] = {"reclaim_days": [30, 60, 90], "headline_share": 0.01, "engaged_months": 3,
+              "enterprise_only_features": ENTERPRISE_ONLY_FEATURES}
 SPEND_MODALITIES = ("api_tokens", "seat_licence", "self_hosted", "platform")
 TOKEN_TYPES = ("input", "output", "cached_input", "cache_write")
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
@@ -192,9 +199,4 @@ FEATURE_GROUPS = {
     "cli": ("cli",),
     "code_review": ("code_review",),
 }
-# The defaults of [seats] enterprise_only_features: what a GitHub Copilot Enterprise seat gives that a Business
-# seat does not, as the usage reports name it (docs/metrics.md, "Enterprise seats that Business would serve"):
-# the features that draw on premium requests, of which Enterprise has the larger allowance.
-ENTERPRISE_ONLY_FEATURES = ["chat_panel_agent_mode", "chat_panel_plan_mode", "chat_panel_custom_mode", "agent_edit",
-                            "cli", "code_review"]
 GITHUB_PLANS = {"enterprise": "GitHub Copilot Enterprise", "business": "GitHub Copilot Business"}

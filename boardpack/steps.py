@@ -24,8 +24,7 @@ from .quarters import Quarter, latest_complete_quarter, quarters_in
 from .schema import TABLES
 
 TIME_COLUMNS = {"spend": "ChargePeriodStart", "seats": "Month", "outcomes": "Month", "seat_users": "ReportDate",
-                "seat_apps": "ReportDate"}
-TIME_COLUMNS["seat_feature_usage"] = "Day"  # GitHub Copilot's metrics by feature (boardpack.copilot)
+                "seat_apps": "ReportDate", "seat_feature_usage": "Day"}
 
 
 def write_json(obj, path: Path) -> Path:
@@ -154,28 +153,17 @@ def compute(output_dir: str | Path, config: str | Path | None) -> dict:
     tables = read_tables(out)
     reference = _reference_models(cfg, tables["models"])
     quarter = Quarter.parse(validation["quarter"])
-    reclaim = metrics.reclaim_list(tables, quarter, cfg.seats["reclaim_days"])  # made once: metrics.json and tables/
+    reclaim, downgrade = metrics.seat_lists(tables, quarter, cfg.seats)  # made once: metrics.json and tables/
     result = metrics.quarter_metrics(tables, quarter, cfg.targets, reference, cfg.currency, validation["status"],
-                                     cfg.scenarios, cfg.seats, reclaim)
+                                     cfg.scenarios, cfg.seats, reclaim, downgrade)
     metrics_json.write(result, out)
-    if result["reclaim"] is not None:  # the list for IT: tables/reclaim.parquet, and so reclaim.csv in exports/
+    # the lists for IT, tables/*.parquet and so exports/reclaim.csv and downgrade.csv (README, "Reclaimable seats",
+    # "GitHub Copilot: breadth of use"); only when the quarter gives a basis for them
+    if result["reclaim"] is not None:
         reclaim.to_parquet(out / "tables" / "reclaim.parquet", index=False)
-    _write_downgrade(tables, quarter, cfg, reclaim if result["reclaim"] is not None else None, out)
+    if downgrade is not None:
+        downgrade.to_parquet(out / "tables" / "downgrade.parquet", index=False)
     return result
-
-
-def _write_downgrade(tables: dict, quarter: Quarter, cfg, reclaim, out: Path) -> None:
-    """The Enterprise seats Business would serve, the second list for IT: tables/downgrade.parquet, and so
-    exports/downgrade.csv (README, "GitHub Copilot: breadth of use"); only when the quarter gives a basis for it."""
-    from . import copilot
-
-    seats = metrics.in_quarter(tables["seats"], "Month", quarter)
-    spend = metrics.in_quarter(tables["spend"], "ChargePeriodStart", quarter)
-    listed = copilot.downgrade_list(tables["seat_users"], tables["seat_feature_usage"], quarter,
-                                    metrics.seat_prices(seats, spend), reclaim,
-                                    cfg.seats.get("enterprise_only_features"))
-    if listed is not None:
-        listed.to_parquet(out / "tables" / "downgrade.parquet", index=False)
 
 
 def _reference_models(cfg, models: pd.DataFrame) -> dict:

@@ -117,6 +117,8 @@ def read(folder: Path, settings: Settings) -> SourceData:
     users = _mapped_business_units(users, settings.attribution)
     if settings.roster is not None:
         _note_unattributed(users, data)
+    if len(users):  # by report and user, once: the order of seat_users and seat_apps
+        users = users.sort_values(["refresh", "user"], kind="stable").reset_index(drop=True)
     data.seats = _seats(users)
     data.seat_users = _seat_users(users)
     data.seat_apps = _seat_apps(users)
@@ -336,11 +338,11 @@ def _seats(users: pd.DataFrame) -> pd.DataFrame:
 
 
 def _seat_users(users: pd.DataFrame) -> pd.DataFrame:
-    """One row per user counted: the seat_users table (SEAT_USERS_COLUMNS), strings as str or None. Whole columns,
-    not rows: 600,000 users (benchmarks/seats.py) take about a second."""
+    """One row per user counted, in the order `read` sorted them (report, user): the seat_users table
+    (SEAT_USERS_COLUMNS), strings as str or None. Whole columns, not rows: 600,000 users (benchmarks/seats.py) take
+    about a second."""
     if users.empty:
         return _typed([], SEAT_USERS_COLUMNS)
-    users = users.sort_values(["refresh", "user"], kind="stable").reset_index(drop=True)
     seat_id = users["user"].astype(object).where(users["user"].notna() & (users["user"] != ""), None)
     unit = users["BusinessUnit"].astype(object)
     # each distinct id judged once: a year of monthly reports lists the same users twelve times
@@ -366,7 +368,7 @@ def _seat_apps(users: pd.DataFrame) -> pd.DataFrame:
     apps = [app for app in M365_APPS if APP_COLUMN + app in users.columns]
     if users.empty or not apps:
         return _typed([], SEAT_APPS_COLUMNS)
-    users = users[users["user"].notna() & (users["user"] != "")].sort_values(["refresh", "user"], kind="stable")
+    users = users[users["user"].notna() & (users["user"] != "")]
     dates = np.column_stack([users[APP_COLUMN + app].to_numpy("datetime64[ns]") for app in apps])
     row, col = np.nonzero(~np.isnat(dates))  # row-major: each user's apps together, in M365_APPS' order
     if not len(row):
